@@ -1,0 +1,23 @@
+"""Tiny notebook writer for authors: ``python .ci/nb.py SPEC.py OUT.ipynb``.
+
+SPEC.py defines CELLS, a list of (kind, source) or (kind, source, tags) with kind "md" or "code".
+The result has kernel python3; execute it with ``make execute NB=OUT.ipynb``.
+"""
+
+import runpy
+import sys
+
+import nbformat
+
+spec = runpy.run_path(sys.argv[1])
+nb = nbformat.v4.new_notebook()
+nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+nb.metadata["language_info"] = {"name": "python"}
+for cell in spec["CELLS"]:
+    kind, src, *rest = cell
+    tags = rest[0] if rest else []
+    c = nbformat.v4.new_markdown_cell(src.strip("\n")) if kind == "md" else nbformat.v4.new_code_cell(src.strip("\n"))
+    if tags:
+        c.metadata["tags"] = list(tags)
+    nb.cells.append(c)
+nbformat.write(nb, sys.argv[2])

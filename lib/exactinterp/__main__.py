@@ -1,0 +1,7 @@
+"""``python -m exactinterp``: see :mod:`exactinterp.cli`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

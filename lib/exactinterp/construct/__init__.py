@@ -1,0 +1,30 @@
+"""Constructions: ``construct(ds, attention="hardmax" | "softmax", max_width=3)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dataset import Dataset
+from ..transformer import Transformer
+from .hardmax import ConstructionError, construct_hardmax
+
+__all__ = ["construct", "ConstructionError", "ATTENTIONS"]
+
+ATTENTIONS = ("hardmax", "softmax")
+
+
+def construct(ds: Dataset, attention: str = "hardmax", *, max_width: int | None = 3, **kw: Any) -> Transformer:
+    """A transformer that exactly interpolates ``ds``.
+
+    ``max_width`` is the largest FF hidden width: 3 (default) moves one point per block, the
+    paper's narrow regime; ``None`` puts every move of a phase in one FF (the shallowest model).
+    """
+    if not isinstance(ds, Dataset):
+        raise TypeError("construct expects a Dataset")
+    if attention == "hardmax":
+        return construct_hardmax(ds, max_width=max_width)
+    if attention == "softmax":
+        from .softmax import construct_softmax
+
+        return construct_softmax(ds, max_width=max_width, **kw)
+    raise ValueError(f"unknown attention {attention!r}: choose one of {', '.join(ATTENTIONS)}")

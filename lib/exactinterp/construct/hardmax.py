@@ -1,0 +1,427 @@
+"""The hardmax construction, one function per step (separation, box, leaders, clustering, interpolation).
+
+Each step takes the current :class:`Build` and appends its blocks; the exact token state after
+every step is kept so chapters can show it. All constants are exact rationals chosen
+deterministically (the same dataset gives the same model everywhere).
+
+Blocks: 1 separation block (omitted when the classes already share no token) + 1 box block +
+ceil(P / b) leader blocks (the last one carries the clustering SA) + ceil(P / b) interpolation
+blocks, where P <= sum_j m^j is the number of leader points and b = floor(max_width / 3) bumps fit
+in one FF layer. With the default max_width = 3 this is at most 2 sum_j m^j + 2 blocks; with
+max_width = None (unbounded) it is at most 4 blocks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..dataset import Dataset
+from ..layers import Block, FeedForward
+from ..numbers import ONE, ZERO, Q, to_float_array, to_q
+from ..state import State
+from ..transformer import Transformer
+from .primitives import (
+    Neuron,
+    affine_ff,
+    all_tie_sa,
+    best_direction,
+    bump_neurons,
+    clustering_sa,
+    direction_candidates,
+    ff_from_neurons,
+    identity_sa,
+    power_of_two_below,
+    zeros,
+)
+
+__all__ = [
+    "ConstructionError",
+    "Build",
+    "Step",
+    "Leader",
+    "start",
+    "separation",
+    "box",
+    "leader_selection",
+    "interpolation",
+    "build_hardmax",
+    "construct_hardmax",
+]
+
+
+class ConstructionError(ValueError):
+    """The construction cannot serve this input (says 'not supported by this construction')."""
+
+
+@dataclass
+class Step:
+    name: str
+    blocks: list[Block]
+    state: State  # exact token state after the step
+
+
+@dataclass
+class Leader:
+    """One point of the clustered configuration: a class's value and its output."""
+
+    cls: int  # index into Build.classes
+    row: int  # a state row holding this value
+    target: tuple  # the output it must reach
+    first: bool  # True for the class's first leader (goes to the diagonal)
+    position: Any = None  # value after leader selection (p_c or a sphere point)
+
+
+@dataclass
+class Build:
+    """A construction in progress: dataset, classes, steps so far."""
+
+    ds: Dataset
+    classes: list[list[int]]
+    state: State
+    attention_tau: Any = ZERO
+    max_width: int | None = 3
+    steps: list[Step] = field(default_factory=list)
+    leaders: list[Leader] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+
+    @property
+    def d(self) -> int:
+        return self.ds.d
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [b for s in self.steps for b in s.blocks]
+
+    @property
+    def transformer(self) -> Transformer:
+        return Transformer(self.d, self.blocks)
+
+    def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)
+
+    def add(self, name: str, blocks: list[Block]) -> Step:
+        st = self.state
+        for b in blocks:
+            st = b.apply(st)
+        self.state = st
+        s = Step(name, blocks, st)
+        self.steps.append(s)
+        return s
+
+    def bumps_per_layer(self) -> int:
+        if self.max_width is None:
+            return 10**9
+        if self.max_width < 3:
+            raise ConstructionError("not supported by this construction: max_width must be >= 3 (a bump has 3 neurons)")
+        return self.max_width // 3
+
+
+def start(ds: Dataset, *, max_width: int | None = 3, tau: Any = ZERO) -> Build:
+    """Initial state: every input sequence, and the classes of equal-distribution sequences."""
+    st = State.from_sequences(list(ds.inputs))
+    return Build(ds=ds, classes=ds.classes(), state=st, attention_tau=to_q(tau), max_width=max_width)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _class_rows(b: Build, c: int) -> np.ndarray:
+    j = b.classes[c][0]
+    sl = b.state.seq_slice(j)
+    return np.arange(sl.start, sl.stop)
+
+
+def _distinct_rows(E: np.ndarray, rows: np.ndarray) -> dict[tuple, int]:
+    out: dict[tuple, int] = {}
+    for r in rows:
+        out.setdefault(tuple(E[r]), int(r))
+    return out
+
+
+def _values_disjoint(b: Build, E: np.ndarray) -> bool:
+    owner: dict[tuple, int] = {}
+    for c in range(len(b.classes)):
+        for r in _class_rows(b, c):
+            k = tuple(E[r])
+            if owner.setdefault(k, c) != c:
+                return False
+    return True
+
+
+def _all_values(b: Build) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct current token values (exact, float) over the representative sequences."""
+    rows = np.concatenate([_class_rows(b, c) for c in range(len(b.classes))])
+    uniq = _distinct_rows(b.state.E, rows)
+    idx = np.array(list(uniq.values()), dtype=int)
+    return b.state.E[idx], b.state.F[idx]
+
+
+def _dot(u: tuple, x) -> Any:
+    return sum((a * v for a, v in zip(u, x, strict=True)), ZERO)
+
+
+# ---------------------------------------------------------------------------- step 1
+
+
+def separation(b: Build, *, force: bool = False) -> Step | None:
+    """One block making the token sets of different classes disjoint (ours, not the paper's).
+
+    FF: ``f(x) = x + sum_k w_k relu(<u, x> - beta_k)`` (a few generic ReLU features).
+    SA: all-tie (Q = K = 0), rho = 1, V = lam I: ``x_i -> f(x_i) + lam * mean_j f(x_j)``.
+    Classes have different distributions, so suitable features give different means; lam is
+    chosen so that no two classes share a value afterwards (checked exactly).
+    Returns None when the classes already share no token (unless ``force``).
+    """
+    d = b.d
+    if not force and _values_disjoint(b, b.state.E):
+        b.info["separation"] = "not needed"
+        return None
+    vals_E, vals_F = _all_values(b)
+    u, _ = best_direction(vals_F, direction_candidates(d, seed=1))
+    proj = {tuple(x): _dot(u, x) for x in vals_E}
+    levels = sorted(set(proj.values()))
+    cand_beta = [levels[0] - 1] + [(levels[i] + levels[i + 1]) / 2 for i in range(len(levels) - 1)]
+    # order candidates from the median outwards, at most 24 of them
+    mid = len(cand_beta) // 2
+    order = sorted(range(len(cand_beta)), key=lambda i: abs(i - mid))[:24]
+    cls_rows = [_class_rows(b, c) for c in range(len(b.classes))]
+
+    def means(beta):
+        out = []
+        for rows in cls_rows:
+            s = ZERO
+            for r in rows:
+                t = proj[tuple(b.state.E[r])] - beta
+                if t > 0:
+                    s += t
+            out.append(s / len(rows))
+        return out
+
+    base = []
+    for rows in cls_rows:
+        tot = b.state.E[rows].sum(axis=0) * (ONE / len(rows))
+        base.append(tuple(tot))
+    sig = [list(x) for x in base]
+    betas: list[Any] = []
+    while len({tuple(s) for s in sig}) < len(sig):
+        best = None
+        for i in order:
+            beta = cand_beta[i]
+            if beta in betas:
+                continue
+            mm = means(beta)
+            k = len({(*s, m) for s, m in zip(sig, mm, strict=True)})
+            if best is None or k > best[0]:
+                best = (k, beta, mm)
+            if k == len(sig):
+                break
+        if best is None or best[0] == len({tuple(s) for s in sig}):
+            raise ConstructionError("not supported by this construction: no ReLU feature separates the class means")
+        betas.append(best[1])
+        sig = [s + [m] for s, m in zip(sig, best[2], strict=True)]
+    # output directions of the features, and lam: exact checks of injectivity/disjointness
+    for attempt in range(40):
+        ws = [tuple(to_q((k + 2 + attempt) ** i) / (i + 1 + attempt) for i in range(d)) for k in range(len(betas))]
+        neurons = [Neuron(u, -beta, w) for beta, w in zip(betas, ws, strict=True)]
+        ff = ff_from_neurons(d, neurons)
+        st1 = ff.apply(b.state)
+        if len(_distinct_rows(st1.E, np.arange(st1.n_total))) != len(_distinct_rows(b.state.E, np.arange(st1.n_total))):
+            continue  # the feature map merged two values
+        for lam in (ONE, ONE / 2, to_q(2), ONE / 3, to_q(3), to_q(3) / 2, to_q(2) / 3, to_q(5) / 4):
+            sa = all_tie_sa(d, lam, tau=b.attention_tau)
+            st2 = sa.apply(st1)
+            if _values_disjoint(b, st2.E):
+                b.info["separation"] = {"features": len(betas), "lambda": lam, "u": u}
+                return b.add("separation", [Block(ff, sa)])
+    raise ConstructionError("not supported by this construction: could not find a separating feature/step")
+
+
+# ---------------------------------------------------------------------------- step 2
+
+
+def box(b: Build) -> Step:
+    """One block mapping every token into the box (0, 1)^d: ``x -> eta x + t 1`` (eta = 2^-k)."""
+    d = b.d
+    E = b.state.E
+    flat = E.ravel()
+    lo, hi = min(flat), max(flat)
+    eta = power_of_two_below(1.0 / (float(hi - lo) + 2.0))
+    while eta * (hi - lo + 2) > 1:
+        eta = eta / 2
+    t = (ONE - lo) * eta
+    ff = affine_ff(d, eta, [t] * d)
+    b.info["box"] = {"eta": eta, "shift": t, "lo": lo, "hi": hi}
+    return b.add("box", [Block(ff, identity_sa(d, b.attention_tau))])
+
+
+# ---------------------------------------------------------------------------- step 3
+
+
+def _plan_leaders(b: Build) -> list[Leader]:
+    """First leader of each class (its first token), plus one leader per other value whose target differs."""
+    leaders = []
+    for c, group in enumerate(b.classes):
+        j = group[0]
+        vm = b.ds.value_map(j)
+        X = b.ds.inputs[j]
+        sl = b.state.seq_slice(j)
+        first_val = tuple(X[0])
+        first_tgt = vm[first_val]
+        leaders.append(Leader(c, sl.start, first_tgt, True))
+        seen = {first_val}
+        for i, x in enumerate(X):
+            k = tuple(x)
+            if k in seen:
+                continue
+            seen.add(k)
+            if vm[k] != first_tgt:
+                leaders.append(Leader(c, sl.start + i, vm[k], False))
+    return leaders
+
+
+def sphere_points(d: int, count: int, R: Any, avoid: set) -> list[tuple]:
+    """Distinct rational points of the sphere |x| = R in the open negative orthant.
+
+    Inverse stereographic projection of r = -c w (w = (1, 2, ..., d-1), 0 < c < 1/|w|):
+    ``R (2 r, |r|^2 - 1) / (|r|^2 + 1)``. Every coordinate is strictly monotone in c, so the points
+    have pairwise distinct coordinates on every axis.
+    """
+    w = [to_q(i + 1) for i in range(d - 1)]
+    w2 = sum((x * x for x in w), ZERO)
+    W = math.isqrt(int(w2)) + 1
+    pts: list[tuple] = []
+    k = 1
+    while len(pts) < count:
+        c = to_q(k) / (to_q(count + 1 + len(avoid)) * W)
+        r = [-c * x for x in w]
+        r2 = c * c * w2
+        p = tuple([R * 2 * x / (r2 + 1) for x in r] + [R * (r2 - 1) / (r2 + 1)])
+        if p not in avoid:
+            pts.append(p)
+        k += 1
+    return pts
+
+
+def leader_selection(b: Build) -> Step:
+    """Bump FFs moving each first leader to t_c 1 (region P) and each extra leader onto S_R ∩ R^d_<0.
+
+    The SA of the last leader block is the clustering layer (Q = K = V = I, rho = 0): Lemmas
+    4.2 + 4.3 collapse every other token onto its class's first leader in that same block.
+    """
+    d = b.d
+    leaders = _plan_leaders(b)
+    b.leaders = leaders
+    targets = {ld.target for ld in leaders}
+    t0 = math.isqrt(d) + 2  # t > sqrt(d): leaders dominate every box token (also by Cauchy-Schwarz)
+    firsts = [ld for ld in leaders if ld.first]
+    t_vals: list[Any] = []
+    t = t0
+    while len(t_vals) < len(firsts):
+        if tuple([to_q(t)] * d) not in targets:
+            t_vals.append(to_q(t))
+        t += 1
+    R = to_q(2 * (math.isqrt(d) + 1))
+    extras = [ld for ld in leaders if not ld.first]
+    sph = sphere_points(d, len(extras), R, targets)
+    for ld, tv in zip(firsts, t_vals, strict=True):
+        ld.position = tuple([tv] * d)
+    for ld, p in zip(extras, sph, strict=True):
+        ld.position = p
+    b.info["leaders"] = {"count": len(leaders), "t": t_vals, "R": R}
+    moves = [(tuple(b.state.E[ld.row]), ld.position) for ld in leaders]
+    blocks = _bump_blocks(b, moves, all_values=True)
+    blocks[-1] = Block(blocks[-1].ff, clustering_sa(d, b.attention_tau))
+    return b.add("leaders", blocks)
+
+
+def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], all_values: bool, extra: list[tuple] = ()) -> list[Block]:
+    """Blocks of bump FFs performing ``moves`` (z -> destination), ``bumps_per_layer`` per FF.
+
+    The direction u maximises the smallest projection gap among the relevant values (every
+    current token value if ``all_values``, else the moving points, the other points and
+    ``extra``); each bump's half-width is a power of two at most a third of that gap, checked
+    exactly so that no other value is touched.
+    """
+    d = b.d
+    per = b.bumps_per_layer()
+    blocks: list[Block] = []
+    done: list[tuple] = []  # positions of points already moved (for later groups)
+    for g0 in range(0, len(moves), per):
+        group = moves[g0 : g0 + per]
+        pending = [z for z, _ in moves[g0 + per :]]
+        if all_values:
+            _, vf = _all_values(b)
+            vals_E = None
+        else:
+            pts = list(dict.fromkeys([z for z, _ in group] + pending + done + list(extra)))
+            vals_E = pts
+            vf = to_float_array(np.array(pts, dtype=object))
+        u, gap = best_direction(vf, direction_candidates(d, seed=7 + g0))
+        if not gap > 0:
+            raise ConstructionError("not supported by this construction: two values have equal projections")
+        eps = power_of_two_below(gap / 3)
+        neurons: list[Neuron] = []
+        for z, dest in group:
+            _check_isolated(b, u, z, eps, vals_E)
+            neurons += bump_neurons(u, z, eps, [p - q for p, q in zip(dest, z, strict=True)])
+        blocks.append(Block(ff_from_neurons(d, neurons), identity_sa(d, b.attention_tau)))
+        done += [dest for _, dest in group]
+        if all_values:  # advance the state so the next group sees moved values
+            b.state = blocks[-1].apply(b.state)
+    if all_values:  # rewind: Build.add re-applies the blocks from the saved state
+        b.state = b.steps[-1].state if b.steps else State.from_sequences(list(b.ds.inputs))
+    return blocks
+
+
+def _check_isolated(b: Build, u: tuple, z: tuple, eps: Any, vals_E: list | None) -> None:
+    """Exact check: every relevant value x != z has |<u, x - z>| >= eps (else the bump moves it)."""
+    uz = _dot(u, z)
+    if vals_E is None:
+        uf = to_float_array(np.array(u, dtype=object))
+        pf = b.state.F @ uf
+        near = np.nonzero(np.abs(pf - float(uz)) < 2 * float(eps) + 1e-9 * (1 + abs(float(uz))))[0]
+        vals = [tuple(b.state.E[i]) for i in near]
+    else:
+        vals = vals_E
+    for x in vals:
+        if x != tuple(z) and abs(_dot(u, x) - uz) < eps:
+            raise ConstructionError("not supported by this construction: bump would move a second value")
+
+
+# ---------------------------------------------------------------------------- step 4
+
+
+def interpolation(b: Build) -> Step:
+    """Bump FFs moving each leader point onto its target (Figure 8), never touching the others."""
+    moves = [(tuple(b.state.E[ld.row]), tuple(ld.target)) for ld in b.leaders]
+    # merge leaders that sit on the same point (cannot happen by construction; guard anyway)
+    if len({z for z, _ in moves}) != len(moves):
+        raise ConstructionError("not supported by this construction: two leaders share a point")
+    targets = list(dict.fromkeys(t for _, t in moves))
+    blocks = _bump_blocks(b, moves, all_values=False, extra=targets)
+    return b.add("interpolation", blocks)
+
+
+# ---------------------------------------------------------------------------- all
+
+
+def build_hardmax(ds: Dataset, *, max_width: int | None = 3) -> Build:
+    """Run the four steps and keep every intermediate state."""
+    b = start(ds, max_width=max_width)
+    separation(b)
+    box(b)
+    leader_selection(b)
+    interpolation(b)
+    return b
+
+
+def construct_hardmax(ds: Dataset, *, max_width: int | None = 3) -> Transformer:
+    """The hardmax transformer of the construction (see :func:`build_hardmax`)."""
+    return build_hardmax(ds, max_width=max_width).transformer
+
+
+_ = (FeedForward, Q, zeros)

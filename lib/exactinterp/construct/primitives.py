@@ -1,0 +1,180 @@
+"""Layer constructors used by the constructions and the lemma chapters.
+
+Feed-forward pieces are lists of neurons ``(u, beta, w)`` meaning ``w * relu(<u, x> + beta)``;
+:func:`ff_from_neurons` stacks them into one :class:`FeedForward`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..layers import FeedForward, SelfAttention
+from ..numbers import ONE, ZERO, to_float_array, to_q
+
+__all__ = [
+    "Neuron",
+    "ff_from_neurons",
+    "bump_neurons",
+    "constant_neuron",
+    "affine_ff",
+    "snap_neurons",
+    "identity_sa",
+    "all_tie_sa",
+    "rank_one_sa",
+    "clustering_sa",
+    "direction_candidates",
+    "best_direction",
+    "power_of_two_below",
+    "zeros",
+    "eye",
+]
+
+
+@dataclass(frozen=True)
+class Neuron:
+    """One hidden unit: contributes ``w * relu(<u, x> + beta)`` to the FF output."""
+
+    u: tuple
+    beta: Any
+    w: tuple
+
+
+def zeros(*shape: int) -> np.ndarray:
+    return np.full(shape, ZERO, dtype=object)
+
+
+def eye(d: int, scale: Any = ONE) -> np.ndarray:
+    out = zeros(d, d)
+    for k in range(d):
+        out[k, k] = to_q(scale)
+    return out
+
+
+def ff_from_neurons(d: int, neurons: Sequence[Neuron], eta: Any = ONE) -> FeedForward:
+    """``eta x + sum_k w_k relu(<u_k, x> + beta_k)`` as a FeedForward layer."""
+    w = len(neurons)
+    U, b, W = zeros(w, d), zeros(w), zeros(d, w)
+    for k, nrn in enumerate(neurons):
+        U[k, :] = [to_q(v) for v in nrn.u]
+        b[k] = to_q(nrn.beta)
+        W[:, k] = [to_q(v) for v in nrn.w]
+    return FeedForward(U=U, b=b, W=W, eta=eta)
+
+
+def constant_neuron(shift: Sequence[Any]) -> Neuron:
+    """A unit with U-row 0 and bias 1: adds the constant vector ``shift`` to every token."""
+    d = len(shift)
+    return Neuron(u=(ZERO,) * d, beta=ONE, w=tuple(to_q(v) for v in shift))
+
+
+def bump_neurons(u: Sequence[Any], z: Sequence[Any], eps: Any, delta: Sequence[Any]) -> list[Neuron]:
+    """Three units adding ``delta * phi(<u, x - z>)``, phi the hat of half-width eps, phi(0) = 1.
+
+    ``phi(t) = (relu(t + eps) - 2 relu(t) + relu(t - eps)) / eps`` vanishes for |t| >= eps, so the
+    token value z moves by exactly ``delta`` and every value with |<u, x - z>| >= eps is untouched.
+    """
+    u = tuple(to_q(v) for v in u)
+    eps = to_q(eps)
+    uz = sum((a * to_q(b) for a, b in zip(u, z, strict=True)), ZERO)
+    dl = tuple(to_q(v) / eps for v in delta)
+    return [
+        Neuron(u, eps - uz, dl),
+        Neuron(u, -uz, tuple(-2 * v for v in dl)),
+        Neuron(u, -eps - uz, dl),
+    ]
+
+
+def affine_ff(d: int, eta: Any, shift: Sequence[Any]) -> FeedForward:
+    """``x -> eta x + shift`` (one constant neuron)."""
+    return ff_from_neurons(d, [constant_neuron(shift)], eta=eta)
+
+
+def snap_neurons(d: int, axis: int, c: Any, a: Any, b: Any) -> list[Neuron]:
+    """Four units making ``x_axis -> g(x_axis)`` with g = c on [c-b, c+b], identity off [c-a, c+a].
+
+    g is continuous, piecewise linear: identity up to c-a, slope (b-a)... precisely it rises from
+    c-a to c-b linearly onto the value c, stays at c, then rises from c+b to c+a back to the
+    identity. Requires 0 < b < a.
+    """
+    c, a, b = to_q(c), to_q(a), to_q(b)
+    e = [ZERO] * d
+    e[axis] = ONE
+    u = tuple(e)
+    # g(x) - x: 0 for x <= c-a; slope s1 = -(a-b)/(a-b)... we build it from kinks:
+    # on [c-a, c-b] g goes from c-a to c: slope of g = (a)/(a-b), increment slope = b/(a-b)
+    # on [c-b, c+b] g = c: increment slope -1
+    # on [c+b, c+a] g goes from c to c+a: slope a/(a-b), increment slope b/(a-b)
+    # beyond: increment 0
+    s = b / (a - b)
+    kinks = [(c - a, s), (c - b, -1 - s), (c + b, 1 + s), (c + a, -s)]
+    out = []
+    for x0, slope in kinks:
+        w = [ZERO] * d
+        w[axis] = slope
+        out.append(Neuron(u, -x0, tuple(w)))
+    return out
+
+
+def identity_sa(d: int, tau: Any = ZERO) -> SelfAttention:
+    return SelfAttention.identity(d, tau=tau)
+
+
+def all_tie_sa(d: int, lam: Any, rho: Any = ONE, tau: Any = ZERO) -> SelfAttention:
+    """Q = K = 0: every score ties, so every token moves by ``lam`` times the sequence mean."""
+    return SelfAttention(Q=zeros(1, d), K=zeros(1, d), V=eye(d, lam), rho=rho, tau=tau)
+
+
+def rank_one_sa(v: Sequence[Any], lam: Any = ONE, rho: Any = ZERO, tau: Any = ZERO) -> SelfAttention:
+    """Q = K = v^T (h = 1), V = lam I: Lemma 4.1's layer."""
+    d = len(v)
+    row = np.array([[to_q(x) for x in v]], dtype=object)
+    return SelfAttention(Q=row, K=row.copy(), V=eye(d, lam), rho=rho, tau=tau)
+
+
+def clustering_sa(d: int, tau: Any = ZERO) -> SelfAttention:
+    """Q = K = V = I, rho = 0: Lemmas 4.2 and 4.3's layer."""
+    return SelfAttention(Q=eye(d), K=eye(d), V=eye(d), rho=ZERO, tau=tau)
+
+
+def direction_candidates(d: int, count: int = 12, seed: int = 0) -> list[tuple]:
+    """Deterministic small-integer directions: moment curves (1, a, a^2, ...) and seeded draws."""
+    out = []
+    for a in (2, 3, -2, 5):
+        out.append(tuple(to_q(a) ** k for k in range(d)))
+    rng = np.random.default_rng(seed)
+    while len(out) < count:
+        v = rng.integers(-9, 10, size=d)
+        if np.any(v != 0):
+            out.append(tuple(to_q(int(x)) for x in v))
+    return out
+
+
+def power_of_two_below(x: float) -> Any:
+    """Largest 2^k (k integer) with 2^k <= x, as an exact rational (x > 0)."""
+    if not x > 0:
+        raise ValueError("power_of_two_below needs x > 0")
+    k = int(np.floor(np.log2(x)))
+    q = to_q(2) ** k if k >= 0 else ONE / to_q(2) ** (-k)
+    while float(q) > x:
+        q = q / 2
+    return q
+
+
+def best_direction(points_f: np.ndarray, candidates: Sequence[tuple]) -> tuple[tuple, float]:
+    """Candidate u maximising the smallest gap between distinct projections (normalised by |u|).
+
+    ``points_f`` holds the *distinct* relevant values (float64); returns (u, gap in <u, .> units).
+    """
+    best, best_score, best_gap = candidates[0], -1.0, 0.0
+    for u in candidates:
+        uf = to_float_array(np.array(u, dtype=object))
+        p = np.sort(points_f @ uf)
+        gap = float(np.min(np.diff(p))) if len(p) > 1 else np.inf
+        score = gap / float(np.linalg.norm(uf))
+        if score > best_score:
+            best, best_score, best_gap = u, score, gap
+    return best, best_gap

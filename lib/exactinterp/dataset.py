@@ -1,0 +1,250 @@
+"""``Dataset``: N input sequences and their output sequences, validated (DESIGN §3, §5)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .numbers import NumberError, q_to_str, to_float_array, to_q
+
+__all__ = ["Dataset", "DatasetError", "load_json_exact", "InputError"]
+
+#: Largest JSON file accepted (bytes); larger inputs are refused with a clear message.
+MAX_JSON_BYTES = 512 * 2**20
+
+
+class InputError(ValueError):
+    """Unreadable or malformed input (file, JSON, shapes)."""
+
+
+class DatasetError(InputError):
+    """A dataset that no transformer of this kind can interpolate, or that is malformed."""
+
+
+def _no_constant(name: str) -> Any:
+    raise InputError(f"{name} is not a finite number (JSON must not contain NaN or Infinity)")
+
+
+def load_json_exact(path_or_text: str | os.PathLike | bytes, what: str = "input") -> Any:
+    """Parse JSON with decimal literals kept exact (Decimal); NaN/Infinity refused."""
+    if isinstance(path_or_text, (str, os.PathLike)) and not str(path_or_text).lstrip().startswith(("{", "[")):
+        path = Path(path_or_text)
+        try:
+            size = path.stat().st_size
+            if size > MAX_JSON_BYTES:
+                raise InputError(f"{what} file {path} is too large ({size} bytes)")
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{what} file not found: {path}") from None
+        except IsADirectoryError:
+            raise InputError(f"{what} path is a directory: {path}") from None
+        except PermissionError:
+            raise InputError(f"{what} file is not readable: {path}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{what} file is not UTF-8 text: {path}") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
+    else:
+        text = path_or_text.decode() if isinstance(path_or_text, bytes) else str(path_or_text)
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{what} JSON is nested too deeply") from None
+    except ValueError as exc:  # e.g. integer literal with too many digits
+        raise InputError(f"{what} JSON holds an unreadable number: {str(exc)[:120]}") from None
+
+
+def _token_key(tok: np.ndarray) -> tuple:
+    return tuple(tok)
+
+
+class Dataset:
+    """Validated dataset: ``inputs[j]`` is (n_j, d), ``outputs[j]`` is (m^j, d), exact rationals.
+
+    Exact interpolation asks ``T(X^j)_k = y^j_k`` for k ≤ m^j and ``T(X^j)_i = y^j_1`` for every
+    other token, so each token *value* of X^j has one target (its value map).
+    """
+
+    def __init__(self, inputs: Any, outputs: Any, *, allow_float: bool = False) -> None:
+        if not isinstance(inputs, (list, tuple)) or not isinstance(outputs, (list, tuple)):
+            raise DatasetError("'inputs' and 'outputs' must be lists of sequences")
+        if len(inputs) == 0:
+            raise DatasetError("the dataset has no sequences (N = 0)")
+        if len(inputs) != len(outputs):
+            raise DatasetError(f"{len(inputs)} input sequences but {len(outputs)} output sequences")
+        d = None
+        self.inputs: list[np.ndarray] = []
+        self.outputs: list[np.ndarray] = []
+        for kind, seqs, store in (("input", inputs, self.inputs), ("output", outputs, self.outputs)):
+            for j, seq in enumerate(seqs):
+                arr, d = _parse_sequence(seq, kind, j, d, allow_float)
+                store.append(arr)
+        assert d is not None
+        if d < 2:
+            raise DatasetError(f"tokens have dimension d = {d}; the construction needs d >= 2")
+        self.d = d
+        for j, (X, Y) in enumerate(zip(self.inputs, self.outputs, strict=True)):
+            if len(Y) == 0:
+                raise DatasetError(f"sequence {j}: m = 0 output tokens (need 1 <= m <= n)")
+            if len(Y) > len(X):
+                raise DatasetError(f"sequence {j}: m = {len(Y)} outputs for n = {len(X)} inputs (need m <= n)")
+        self._maps = [self._value_map(j) for j in range(self.N)]
+        self._check_indistinguishable()
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def N(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def n(self) -> list[int]:
+        return [len(X) for X in self.inputs]
+
+    @property
+    def m(self) -> list[int]:
+        return [len(Y) for Y in self.outputs]
+
+    @property
+    def sum_m(self) -> int:
+        return sum(self.m)
+
+    def __repr__(self) -> str:
+        return f"Dataset(N={self.N}, d={self.d}, n={self.n}, m={self.m})"
+
+    # ------------------------------------------------------------------ semantics
+    def targets(self, j: int) -> np.ndarray:
+        """Target of every input token of sequence j: y_k for k ≤ m, y_1 for the others."""
+        X, Y = self.inputs[j], self.outputs[j]
+        out = np.empty_like(X)
+        out[: len(Y)] = Y
+        out[len(Y) :] = Y[0]
+        return out
+
+    def value_map(self, j: int) -> dict[tuple, tuple]:
+        """Token value → target value of sequence j (well defined after validation)."""
+        return self._maps[j]
+
+    def _value_map(self, j: int) -> dict[tuple, tuple]:
+        X, T = self.inputs[j], self.targets(j)
+        vm: dict[tuple, tuple] = {}
+        first: dict[tuple, int] = {}
+        for i, (x, t) in enumerate(zip(X, T, strict=True)):
+            k, tk = _token_key(x), _token_key(t)
+            if k in vm and vm[k] != tk:
+                i0 = first[k]
+                raise DatasetError(
+                    f"sequence {j}: tokens {i0} and {i} are equal ({_fmt(x)}) but must go to "
+                    f"different outputs ({_fmt(self.targets(j)[i0])} and {_fmt(t)}); a transformer "
+                    "maps equal tokens of one sequence to equal outputs"
+                )
+            vm.setdefault(k, tk)
+            first.setdefault(k, i)
+        return vm
+
+    def proportions_key(self, j: int) -> tuple:
+        """The empirical distribution of X^j (token values with their proportions)."""
+        X = self.inputs[j]
+        c = Counter(_token_key(x) for x in X)
+        n = len(X)
+        return tuple(sorted((k, Fraction(v, n)) for k, v in c.items()))
+
+    def _check_indistinguishable(self) -> None:
+        seen: dict[tuple, int] = {}
+        for j in range(self.N):
+            key = self.proportions_key(j)
+            if key in seen:
+                i = seen[key]
+                if self._maps[i] != self._maps[j]:
+                    bad = next(k for k in self._maps[i] if self._maps[i][k] != self._maps[j][k])
+                    raise DatasetError(
+                        f"sequences {i} and {j} hold the same tokens in the same proportions but ask "
+                        f"token {_fmt(bad)} to go to {_fmt(self._maps[i][bad])} and to "
+                        f"{_fmt(self._maps[j][bad])}: every attention average is the same on both, "
+                        "so no transformer can tell them apart"
+                    )
+            else:
+                seen[key] = j
+
+    def classes(self) -> list[list[int]]:
+        """Groups of sequences with equal distributions (each group shares one value map)."""
+        groups: dict[tuple, list[int]] = {}
+        for j in range(self.N):
+            groups.setdefault(self.proportions_key(j), []).append(j)
+        return list(groups.values())
+
+    # ------------------------------------------------------------------ I/O
+    def to_dict(self) -> dict:
+        def seq(a):
+            return [[q_to_str(v) for v in tok] for tok in a]
+
+        return {"inputs": [seq(X) for X in self.inputs], "outputs": [seq(Y) for Y in self.outputs]}
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        from .transformer import atomic_write_text
+
+        text = json.dumps(self.to_dict(), separators=(",", ":")) + "\n"
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Dataset:
+        if not isinstance(data, dict):
+            raise DatasetError("a dataset must be a JSON object with 'inputs' and 'outputs'")
+        missing = [k for k in ("inputs", "outputs") if k not in data]
+        if missing:
+            raise DatasetError(f"dataset is missing {' and '.join(repr(k) for k in missing)}")
+        return cls(data["inputs"], data["outputs"])
+
+    @classmethod
+    def from_json(cls, path_or_text: str | os.PathLike) -> Dataset:
+        """Read a dataset from a path (or from JSON text starting with '{')."""
+        return cls.from_dict(load_json_exact(path_or_text, what="dataset"))
+
+    def float_inputs(self) -> list[np.ndarray]:
+        return [to_float_array(X) for X in self.inputs]
+
+
+def _fmt(tok: Any) -> str:
+    return "(" + ", ".join(q_to_str(v) for v in tok) + ")"
+
+
+def _parse_sequence(seq: Any, kind: str, j: int, d: int | None, allow_float: bool):
+    if isinstance(seq, np.ndarray):
+        seq = seq.tolist() if seq.dtype != object else list(seq)
+    if not isinstance(seq, (list, tuple)):
+        raise DatasetError(f"{kind} sequence {j} is not a list of tokens")
+    if len(seq) == 0:
+        raise DatasetError(f"{kind} sequence {j} is empty")
+    rows = []
+    for i, tok in enumerate(seq):
+        if isinstance(tok, np.ndarray):
+            tok = list(tok)
+        if not isinstance(tok, (list, tuple)):
+            raise DatasetError(f"{kind} sequence {j}, token {i}: a token must be a list of numbers")
+        if d is None:
+            d = len(tok)
+        if len(tok) != d:
+            raise DatasetError(
+                f"{kind} sequence {j}, token {i}: has {len(tok)} coordinates, expected d = {d} (ragged rows)"
+            )
+        row = []
+        for c, v in enumerate(tok):
+            try:
+                row.append(to_q(v, allow_float=allow_float))
+            except NumberError as exc:
+                raise DatasetError(f"{kind} sequence {j}, token {i}, coordinate {c}: {exc}") from None
+        rows.append(row)
+    arr = np.empty((len(rows), d), dtype=object)
+    for i, r in enumerate(rows):
+        arr[i, :] = r
+    return arr, d

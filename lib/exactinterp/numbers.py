@@ -1,0 +1,171 @@
+"""Exact scalars: SymPy's rational domain ``QQ`` (flint- or gmpy2-backed when installed).
+
+Every exact quantity of the engine is an element of ``QQ``. Floats never enter exact code
+silently: :func:`to_q` refuses them unless the caller asks for an exact conversion of the
+binary value (``allow_float=True``), which is a documented boundary.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from sympy import Rational
+from sympy.polys.domains import QQ
+
+__all__ = [
+    "QQ",
+    "Q",
+    "NumberError",
+    "to_q",
+    "q_to_str",
+    "q_matrix",
+    "q_vector",
+    "to_float_array",
+    "numerator",
+    "denominator",
+    "bits",
+    "max_bits",
+    "ZERO",
+    "ONE",
+]
+
+Q = type(QQ(0))  #: the concrete rational type (flint ``fmpq``, gmpy2 ``mpq`` or SymPy's own)
+ZERO = QQ(0)
+ONE = QQ(1)
+
+_FRACTION_RE = re.compile(r"^\s*([+-]?\d+)\s*/\s*([+-]?\d+)\s*$")
+_DECIMAL_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+#: Largest decimal exponent accepted in a literal: keeps "1e999999999" from eating memory.
+MAX_EXPONENT = 4000
+#: Largest number of digits accepted in one literal.
+MAX_DIGITS = 20000
+
+
+class NumberError(ValueError):
+    """A value that is not an exact rational number (or is absurdly large)."""
+
+
+def _from_decimal(value: Decimal, text: str) -> Any:
+    if not value.is_finite():
+        raise NumberError(f"{text!r} is not a finite number")
+    sign, digits, exponent = value.as_tuple()
+    if abs(exponent) > MAX_EXPONENT or len(digits) > MAX_DIGITS:
+        raise NumberError(f"{text[:40]!r} is too large to handle exactly")
+    frac = Fraction(value)
+    return QQ(frac.numerator, frac.denominator)
+
+
+def to_q(x: Any, *, allow_float: bool = False) -> Any:
+    """Parse one exact number: int, ``"p/q"``, decimal literal (read exactly), Fraction, Rational."""
+    if isinstance(x, Q):
+        return x
+    if isinstance(x, bool):
+        raise NumberError(f"{x!r} is a boolean, not a number")
+    if isinstance(x, int):
+        if x.bit_length() > MAX_EXPONENT * 4:
+            raise NumberError("integer is too large to handle")
+        return QQ(x)
+    if isinstance(x, Fraction):
+        return QQ(x.numerator, x.denominator)
+    if isinstance(x, Rational):
+        return QQ(int(x.p), int(x.q))
+    if isinstance(x, Decimal):
+        return _from_decimal(x, str(x))
+    if isinstance(x, (float, np.floating)):
+        if not allow_float:
+            raise NumberError(
+                f"float {float(x)!r} refused in exact mode: write it as an int, a decimal "
+                f'string such as "0.1" or a fraction "p/q" (or pass allow_float=True to '
+                "convert its binary value exactly)"
+            )
+        if not math.isfinite(float(x)):
+            raise NumberError(f"{float(x)!r} is not a finite number")
+        frac = Fraction(float(x))
+        return QQ(frac.numerator, frac.denominator)
+    if isinstance(x, np.integer):
+        return QQ(int(x))
+    if isinstance(x, str):
+        if len(x) > MAX_DIGITS:
+            raise NumberError(f"number literal of {len(x)} characters is too long")
+        m = _FRACTION_RE.match(x)
+        if m:
+            p, q = int(m.group(1)), int(m.group(2))
+            if q == 0:
+                raise NumberError(f"{x!r}: zero denominator")
+            return QQ(p, q)
+        if _DECIMAL_RE.match(x):
+            try:
+                return _from_decimal(Decimal(x.strip()), x)
+            except InvalidOperation as exc:  # pragma: no cover - regex already filters
+                raise NumberError(f"{x!r} is not a number") from exc
+        raise NumberError(f"{x!r} is not a number (expected an int, a decimal or 'p/q')")
+    if hasattr(x, "numerator") and hasattr(x, "denominator"):  # gmpy2.mpq, PythonMPQ, ...
+        return QQ(int(x.numerator), int(x.denominator))
+    raise NumberError(f"{type(x).__name__} value {x!r} is not a number")
+
+
+def numerator(q: Any) -> int:
+    """Numerator of a ``QQ`` element as a Python int."""
+    return int(q.p) if hasattr(q, "p") else int(q.numerator)
+
+
+def denominator(q: Any) -> int:
+    """Denominator of a ``QQ`` element as a Python int."""
+    return int(q.q) if hasattr(q, "q") else int(q.denominator)
+
+
+def bits(q: Any) -> tuple[int, int]:
+    """Bit lengths (numerator, denominator) of a rational."""
+    return abs(numerator(q)).bit_length(), denominator(q).bit_length()
+
+
+def max_bits(values: Iterable[Any]) -> tuple[int, int]:
+    """Largest numerator and denominator bit lengths over ``values``."""
+    bn = bd = 0
+    for v in values:
+        n, d = bits(v)
+        bn, bd = max(bn, n), max(bd, d)
+    return bn, bd
+
+
+def q_to_str(q: Any) -> str:
+    """Canonical text of a rational: ``"p"`` or ``"p/q"``."""
+    p, d = numerator(q), denominator(q)
+    return str(p) if d == 1 else f"{p}/{d}"
+
+
+def q_vector(values: Sequence[Any], *, allow_float: bool = False) -> np.ndarray:
+    """1-D object array of ``QQ`` elements."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = to_q(v, allow_float=allow_float)
+    return out
+
+
+def q_matrix(rows: Any, *, shape: tuple[int, int] | None = None, allow_float: bool = False) -> np.ndarray:
+    """2-D object array of ``QQ`` elements from a list of rows (or an array)."""
+    if isinstance(rows, np.ndarray) and rows.dtype == object and rows.ndim == 2:
+        arr = rows
+    else:
+        rows = [list(r) for r in rows]
+        width = len(rows[0]) if rows else (shape[1] if shape else 0)
+        if any(len(r) != width for r in rows):
+            raise NumberError("ragged matrix: rows have different lengths")
+        arr = np.empty((len(rows), width), dtype=object)
+        for i, r in enumerate(rows):
+            for j, v in enumerate(r):
+                arr[i, j] = to_q(v, allow_float=allow_float)
+    if shape is not None and arr.shape != shape:
+        raise NumberError(f"matrix has shape {arr.shape}, expected {shape}")
+    return arr
+
+
+def to_float_array(a: np.ndarray) -> np.ndarray:
+    """float64 copy of an object array of rationals (the documented exact → float boundary)."""
+    return np.array([float(v) for v in np.ravel(a)], dtype=np.float64).reshape(np.shape(a))

@@ -1,0 +1,98 @@
+"""Token state shared by the layers: exact values, a float64 shadow, and sequence offsets.
+
+Exact entries are ``QQ`` rationals, or ``flint.arb`` balls after a softmax layer (rigorous
+enclosures of irrational values). The float64 shadow ``F`` is the rounding of each exact entry
+(of the ball's midpoint); ``R`` bounds the radius of each token's balls (0 for rational tokens).
+The shadow is only used as a *filter* to find candidates quickly; every decision (sign of a
+pre-activation, maximiser of a score) is confirmed on the exact values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import flint
+import numpy as np
+
+from .numbers import Q, to_float_array
+
+__all__ = ["State", "is_ball", "ball_radius", "BALL_PREC"]
+
+#: Working precision (bits) of ball arithmetic in softmax layers.
+BALL_PREC = 256
+
+
+def is_ball(v: object) -> bool:
+    """True for a ``flint.arb`` entry (a rigorous enclosure, not an exact rational)."""
+    return isinstance(v, flint.arb)
+
+
+def ball_radius(v: object) -> float:
+    """Upper bound of the radius of an entry (0.0 for a rational)."""
+    if isinstance(v, flint.arb):
+        r = float(v.rad())
+        return r * (1 + 2**-50) + 1e-300 if r else 0.0
+    return 0.0
+
+
+def _mid_float(v: object) -> float:
+    return float(v.mid()) if isinstance(v, flint.arb) else float(v)
+
+
+@dataclass
+class State:
+    """The tokens of N sequences stacked in one (n_total, d) array."""
+
+    E: np.ndarray  # object (n_total, d): QQ or arb
+    F: np.ndarray  # float64 (n_total, d): rounding of E (midpoints for balls)
+    R: np.ndarray  # float64 (n_total,): max radius over the token's entries (0 if rational)
+    offsets: np.ndarray  # int (N+1,): sequence j is rows offsets[j]:offsets[j+1]
+
+    @classmethod
+    def from_sequences(cls, seqs: list[np.ndarray]) -> State:
+        """Stack exact (object) sequences."""
+        d = seqs[0].shape[1]
+        E = np.concatenate([s.reshape(-1, d) for s in seqs], axis=0) if seqs else np.empty((0, d))
+        offsets = np.cumsum([0] + [len(s) for s in seqs])
+        return cls(E=E, F=to_float_array(E), R=np.zeros(len(E)), offsets=offsets)
+
+    @property
+    def d(self) -> int:
+        return self.E.shape[1]
+
+    @property
+    def n_total(self) -> int:
+        return self.E.shape[0]
+
+    @property
+    def num_sequences(self) -> int:
+        return len(self.offsets) - 1
+
+    def seq_slice(self, j: int) -> slice:
+        return slice(int(self.offsets[j]), int(self.offsets[j + 1]))
+
+    def sequences(self) -> list[np.ndarray]:
+        """Exact sequences as separate object arrays."""
+        return [self.E[self.seq_slice(j)] for j in range(self.num_sequences)]
+
+    def copy(self) -> State:
+        return State(self.E.copy(), self.F.copy(), self.R.copy(), self.offsets.copy())
+
+    def set_rows(self, idx: np.ndarray, rows: np.ndarray) -> None:
+        """Write exact rows and refresh their float shadow and radii."""
+        self.E[idx] = rows
+        if len(idx) == 0:
+            return
+        flat = rows.ravel()
+        if any(not isinstance(v, Q) for v in flat):
+            self.F[idx] = np.array([_mid_float(v) for v in flat]).reshape(rows.shape)
+            rad = np.array([ball_radius(v) for v in flat]).reshape(rows.shape)
+            self.R[idx] = rad.max(axis=1)
+        else:
+            self.F[idx] = to_float_array(rows)
+            self.R[idx] = 0.0
+
+    @property
+    def is_exact(self) -> bool:
+        """True when every token is a rational (no ball left)."""
+        return not np.any(self.R > 0) and all(isinstance(v, Q) for v in self.E.ravel())

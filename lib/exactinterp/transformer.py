@@ -1,0 +1,188 @@
+"""``Transformer``: a stack of blocks with exact and float64 forwards, counts and JSON I/O."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .layers import Block, FeedForward, LayerError, SelfAttention
+from .numbers import NumberError, max_bits, q_matrix
+from .state import State
+
+__all__ = ["Transformer", "ModelError", "FORMAT", "VERSION", "atomic_write_text"]
+
+FORMAT = "exactinterp.transformer"
+VERSION = 1
+
+
+class ModelError(ValueError):
+    """A model file or model object that does not follow DESIGN §5."""
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write a file atomically (temporary file + rename): never leave a partial file behind."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass(eq=False)
+class Transformer:
+    """``T = TB^L ∘ ... ∘ TB^1`` acting on sequences of tokens in R^d (rows)."""
+
+    d: int
+    blocks: list[Block] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.d < 1:
+            raise ModelError("d must be positive")
+        for i, b in enumerate(self.blocks):
+            if b.d != self.d:
+                raise ModelError(f"block {i} acts on d = {b.d}, the model on d = {self.d}")
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def num_blocks(self) -> int:
+        return len(self.blocks)
+
+    @property
+    def num_parameters(self) -> int:
+        """Nonzero parameter entries over all blocks."""
+        return sum(b.num_parameters() for b in self.blocks)
+
+    @property
+    def num_parameters_dense(self) -> int:
+        """All parameter entries (zeros included) over all blocks."""
+        return sum(b.num_parameters(dense=True) for b in self.blocks)
+
+    @property
+    def is_hardmax(self) -> bool:
+        return all(b.sa.is_hardmax for b in self.blocks)
+
+    def max_bits(self) -> tuple[int, int]:
+        """Largest numerator / denominator bit lengths among all parameters."""
+        vals: list[Any] = []
+        for b in self.blocks:
+            for a in (b.ff.U, b.ff.b, b.ff.W, b.sa.Q, b.sa.K, b.sa.V):
+                vals.extend(np.ravel(a))
+            vals += [b.ff.eta, b.sa.rho, b.sa.tau]
+        return max_bits(vals)
+
+    def __add__(self, other: Transformer) -> Transformer:
+        if other.d != self.d:
+            raise ModelError("cannot compose models of different dimension")
+        return Transformer(self.d, self.blocks + other.blocks)
+
+    @classmethod
+    def identity(cls, d: int, num_blocks: int = 1) -> Transformer:
+        return cls(d, [Block.identity(d) for _ in range(num_blocks)])
+
+    # ------------------------------------------------------------------ forward
+    def _check_input(self, X: Any) -> np.ndarray:
+        arr = X if isinstance(X, np.ndarray) and X.dtype == object else q_matrix(X)
+        if arr.ndim != 2 or arr.shape[1] != self.d:
+            raise ModelError(f"input tokens have dimension {arr.shape[-1]}, the model expects {self.d}")
+        return arr
+
+    def states(self, inputs: Sequence[Any], progress: bool = False) -> Iterable[State]:
+        """Exact token states after each block (the input state first)."""
+        st = State.from_sequences([self._check_input(X) for X in inputs])
+        yield st
+        blocks = self.blocks
+        if progress:
+            from tqdm.auto import tqdm
+
+            blocks = tqdm(blocks, desc="exact forward", unit="block", leave=False)
+        for b in blocks:
+            st = b.apply(st)
+            yield st
+
+    def forward_many(self, inputs: Sequence[Any], exact: bool = True, progress: bool = False):
+        """Forward of several sequences at once (exact: object arrays; else float64 arrays)."""
+        if not exact:
+            return [self.forward(X, exact=False) for X in inputs]
+        *_, last = self.states(inputs, progress=progress)
+        return last.sequences()
+
+    def forward(self, X: Any, exact: bool = True) -> np.ndarray:
+        """Forward of one sequence (n, d): exact rationals (balls after softmax) or float64."""
+        if exact:
+            return self.forward_many([X])[0]
+        Xf = np.asarray(X, dtype=np.float64) if not (isinstance(X, np.ndarray) and X.dtype == object) else None
+        if Xf is None:
+            from .numbers import to_float_array
+
+            Xf = to_float_array(X)
+        if Xf.ndim != 2 or Xf.shape[1] != self.d:
+            raise ModelError(f"input tokens have dimension {Xf.shape[-1]}, the model expects {self.d}")
+        for b in self.blocks:
+            Xf = b.forward_float(Xf)
+        return Xf
+
+    __call__ = forward
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "d": self.d,
+            "blocks": [b.to_dict() for b in self.blocks],
+        }
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """JSON text of the model (DESIGN §5); written atomically to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=None, separators=(",", ":")) + "\n"
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Transformer:
+        if not isinstance(data, dict):
+            raise ModelError("a model file must hold a JSON object")
+        if data.get("format") != FORMAT:
+            raise ModelError(f"not a model file: 'format' must be {FORMAT!r}")
+        if data.get("version") != VERSION:
+            raise ModelError(f"unsupported model version {data.get('version')!r} (expected {VERSION})")
+        d = data.get("d")
+        if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+            raise ModelError("'d' must be a positive integer")
+        blocks = data.get("blocks")
+        if not isinstance(blocks, list):
+            raise ModelError("'blocks' must be a list")
+        out = []
+        for i, b in enumerate(blocks):
+            try:
+                if not isinstance(b, dict) or not isinstance(b.get("ff"), dict) or not isinstance(b.get("sa"), dict):
+                    raise ModelError("each block needs objects 'ff' and 'sa'")
+                out.append(Block.from_dict(b, d))
+            except (KeyError, TypeError) as exc:
+                raise ModelError(f"block {i}: missing or malformed field {exc}") from None
+            except (LayerError, NumberError, ModelError) as exc:
+                raise ModelError(f"block {i}: {exc}") from None
+        return cls(d, out)
+
+    @classmethod
+    def from_json(cls, path_or_text: str | os.PathLike) -> Transformer:
+        """Read a model from a path (or from JSON text starting with '{')."""
+        from .dataset import load_json_exact
+
+        return cls.from_dict(load_json_exact(path_or_text, what="model"))
+
+
+__all__ += ["FeedForward", "SelfAttention", "Block"]

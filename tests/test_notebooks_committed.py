@@ -1,0 +1,70 @@
+"""Guard: nbval only compares notebooks committed with outputs and execution counts 1..k."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = [p for p in sorted((ROOT / "book").rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+SILENT_OK = ("import ", "from ")  # a cell made only of imports/definitions may print nothing
+
+
+def _toc_files() -> set[str]:
+    toc, found = yaml.safe_load((ROOT / "_toc.yml").read_text()), []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc)
+    return {re.sub(r"\.(ipynb|md)$", "", f) for f in [toc["root"], *found]}
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no chapter notebooks found under book/"
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_in_toc(nb_path):
+    assert nb_path.relative_to(ROOT).with_suffix("").as_posix() in _toc_files()
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_committed_with_fresh_outputs(nb_path):
+    nb = json.loads(nb_path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code, f"{nb_path.name} has no code cell"
+    counts = [c.get("execution_count") for c in code]
+    assert counts == list(range(1, len(counts) + 1)), f"{nb_path.name}: re-run top to bottom ({counts})"
+    for c in code:
+        tags = c.get("metadata", {}).get("tags", [])
+        src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        if c.get("outputs") or "nbval-ignore-output" in tags:
+            continue
+        lines = [ln for ln in src.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        silent = all(ln.startswith(SILENT_OK) or ln.startswith((" ", ")", "def ", "@")) or "=" in ln for ln in lines)
+        assert silent, f"{nb_path.name}: cell {counts[code.index(c)]} prints nothing but is not silent by design"
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_check_cells_end_in_assert(nb_path):
+    """A cell that asserts must print its one summary line (so nbval compares something)."""
+    nb = json.loads(nb_path.read_text())
+    for c in nb["cells"]:
+        if c["cell_type"] != "code":
+            continue
+        src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        if re.search(r"^\s*assert\b", src, re.M) and "nbval-ignore-output" not in c.get("metadata", {}).get("tags", []):
+            assert any(o.get("name") == "stdout" for o in c.get("outputs", [])), (
+                f"{nb_path.name}: a check cell must print one stable summary line"
+            )
