@@ -59,6 +59,8 @@ def load_json_exact(path_or_text: str | os.PathLike | bytes, what: str = "input"
         raise InputError(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise InputError(f"{what} JSON is nested too deeply") from None
+    except InputError:
+        raise
     except ValueError as exc:  # e.g. integer literal with too many digits
         raise InputError(f"{what} JSON holds an unreadable number: {str(exc)[:120]}") from None
 

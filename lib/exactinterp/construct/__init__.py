@@ -24,7 +24,12 @@ def construct(ds: Dataset, attention: str = "hardmax", *, max_width: int | None 
     if attention == "hardmax":
         return construct_hardmax(ds, max_width=max_width)
     if attention == "softmax":
-        from .softmax import construct_softmax
+        try:
+            from .softmax import construct_softmax
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.softmax":
+                raise
+            raise ConstructionError("softmax attention is not available yet in this version") from None
 
         return construct_softmax(ds, max_width=max_width, **kw)
     raise ValueError(f"unknown attention {attention!r}: choose one of {', '.join(ATTENTIONS)}")

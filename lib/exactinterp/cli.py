@@ -1,0 +1,189 @@
+"""Command line: ``python -m exactinterp construct|verify|run`` (DESIGN §4).
+
+Exit codes: 0 success, 1 verification failed, 2 invalid input (one line on stderr, never a
+traceback), 3 internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, NoReturn
+
+import numpy as np
+
+from .construct import ATTENTIONS, ConstructionError, construct
+from .dataset import Dataset, InputError, load_json_exact
+from .numbers import NumberError, Q, q_matrix, q_to_str
+from .transformer import ModelError, Transformer, atomic_write_text
+from .verify import verify
+
+FORMATS = """\
+file formats (numbers: JSON integers, decimal literals read exactly as written, or "p/q" strings):
+  dataset  {"inputs": [X1, ..., XN], "outputs": [Y1, ..., YN]}
+           Xj: list of n_j tokens, Yj: list of 1 <= m_j <= n_j tokens, token: list of d >= 2 numbers.
+           Exact interpolation: T(Xj)_k = yj_k for k <= m_j and every other token ends at yj_1.
+  model    {"format": "exactinterp.transformer", "version": 1, "d": d,
+            "blocks": [{"ff": {"eta", "U" (w x d), "b" (w), "W" (d x w)},
+                        "sa": {"rho", "tau" ("0" = hardmax), "Q" (h x d), "K" (h x d), "V" (d x d)}}]}
+           block = SA(FF(x)); FF(x) = eta x + W relu(U x + b); SA(X)_i = rho x_i + V sum_j a_ij x_j.
+  input    (run) one sequence [[...], ...], or {"inputs": [X1, ...]} for several.
+
+exit codes: 0 success, 1 verification failed, 2 invalid input (one line on stderr), 3 internal error.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
+        self.exit(2, f"exactinterp: error: {message} (see --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="python -m exactinterp",
+        description="Exact transformer constructions for 'Exact Sequence Interpolation with Transformers'.",
+        epilog=FORMATS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    c = sub.add_parser(
+        "construct",
+        help="build a transformer that exactly interpolates a dataset",
+        epilog=FORMATS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("data", help="dataset JSON file")
+    c.add_argument("--attention", choices=ATTENTIONS, default="hardmax", help="attention kind (default hardmax)")
+    c.add_argument(
+        "--max-width",
+        default="3",
+        help="largest FF hidden width: 3 (default) moves one point per block; 'none' gives the shallowest model",
+    )
+    c.add_argument("-o", "--output", default="-", help="model JSON file to write (default: stdout)")
+    v = sub.add_parser(
+        "verify",
+        help="check exact interpolation (exit 0 iff exact)",
+        epilog=FORMATS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    v.add_argument("data", help="dataset JSON file")
+    v.add_argument("model", help="model JSON file")
+    v.add_argument("--json", action="store_true", help="print the full report as JSON")
+    v.add_argument("--margins", action="store_true", help="also report exact hardmax score margins per layer")
+    r = sub.add_parser(
+        "run",
+        help="apply a model and print the outputs as JSON",
+        epilog=FORMATS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("model", help="model JSON file")
+    r.add_argument("input", help="input JSON file: one sequence, or {'inputs': [...]}")
+    r.add_argument("--float", action="store_true", help="float64 forward instead of the exact one")
+    return p
+
+
+def _fail(msg: str, code: int = 2) -> int:
+    print(f"exactinterp: error: {msg}", file=sys.stderr)
+    return code
+
+
+def _progress() -> bool:
+    return sys.stderr.isatty()
+
+
+def _token_json(v: Any) -> Any:
+    if isinstance(v, Q):
+        s = q_to_str(v)
+        return int(s) if "/" not in s else s
+    if isinstance(v, (float, np.floating)):
+        return float(v)
+    return str(v)  # a ball that no snap made exact: its enclosure as text
+
+
+def _cmd_construct(a: argparse.Namespace) -> int:
+    width: int | None
+    if str(a.max_width).lower() in ("none", "inf", "unbounded"):
+        width = None
+    else:
+        try:
+            width = int(a.max_width)
+        except ValueError:
+            return _fail(f"--max-width must be an integer >= 3 or 'none', not {a.max_width!r}")
+    ds = Dataset.from_json(a.data)
+    T = construct(ds, attention=a.attention, max_width=width)
+    text = T.to_json()
+    if a.output == "-":
+        sys.stdout.write(text)
+    else:
+        atomic_write_text(a.output, text)
+        print(f"wrote {a.output}: {T.num_blocks} blocks, {T.num_parameters} nonzero parameters", file=sys.stderr)
+    return 0
+
+
+def _cmd_verify(a: argparse.Namespace) -> int:
+    ds = Dataset.from_json(a.data)
+    T = Transformer.from_json(a.model)
+    rep = verify(T, ds, progress=_progress(), margins=a.margins)
+    if a.json:
+        d = rep.to_dict()
+        if rep.margins is not None:
+            d["margins"] = [None if m is None else q_to_str(m) for m in rep.margins]
+        print(json.dumps(d, indent=1))
+    else:
+        print(rep.summary())
+        for s in rep.sequences:
+            if not s.ok:
+                print(f"  sequence {s.index}: tokens {s.wrong[:10]} miss their targets", file=sys.stderr)
+    return 0 if rep.ok else 1
+
+
+def _cmd_run(a: argparse.Namespace) -> int:
+    T = Transformer.from_json(a.model)
+    data = load_json_exact(a.input, what="input")
+    single = isinstance(data, list)
+    if single:
+        seqs = [data]
+    elif isinstance(data, dict) and isinstance(data.get("inputs"), list):
+        seqs = data["inputs"]
+    else:
+        raise InputError("input must be a sequence (list of tokens) or an object with 'inputs'")
+    arrays = []
+    for j, X in enumerate(seqs):
+        if not isinstance(X, list) or not X or not all(isinstance(t, list) for t in X):
+            raise InputError(f"input sequence {j} must be a non-empty list of tokens")
+        try:
+            arr = q_matrix(X)
+        except NumberError as exc:
+            raise InputError(f"input sequence {j}: {exc}") from None
+        if arr.shape[1] != T.d:
+            raise InputError(f"input sequence {j} has tokens of dimension {arr.shape[1]}, the model expects {T.d}")
+        arrays.append(arr)
+    outs = T.forward_many(arrays, exact=not a.float, progress=_progress())
+    res = [[[_token_json(v) for v in tok] for tok in out] for out in outs]
+    print(json.dumps(res[0] if single else {"outputs": res}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    parser = _parser()
+    a = parser.parse_args(argv)
+    try:
+        return {"construct": _cmd_construct, "verify": _cmd_verify, "run": _cmd_run}[a.cmd](a)
+    except (InputError, ModelError, NumberError, ConstructionError) as exc:
+        return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except RecursionError:
+        return _fail("input is nested too deeply")
+    except MemoryError:
+        return _fail("input is too large for the available memory")
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug, not bad input: still one line, no traceback
+        return _fail(f"internal error ({type(exc).__name__}: {exc}); please report it", 3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Shared test helpers: small exact matrices and random rational data."""
+
+import numpy as np
+from exactinterp.numbers import QQ
+
+
+def qarr(rows) -> np.ndarray:
+    """Object array of QQ from nested lists of ints/strings."""
+    from exactinterp.numbers import q_matrix
+
+    return q_matrix(rows)
+
+
+def qvec(vals) -> np.ndarray:
+    from exactinterp.numbers import q_vector
+
+    return q_vector(vals)
+
+
+def rand_q_matrix(rng: np.random.Generator, n: int, d: int, lo: int = -6, hi: int = 6, den: int = 4) -> np.ndarray:
+    """Random rational (n, d) matrix with small numerators/denominators."""
+    out = np.empty((n, d), dtype=object)
+    for i in range(n):
+        for k in range(d):
+            out[i, k] = QQ(int(rng.integers(lo * den, hi * den + 1)), int(rng.integers(1, den + 1)))
+    return out
