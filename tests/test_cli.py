@@ -144,7 +144,7 @@ def test_run_rejects_wrong_dimension_and_shapes(tmp_path, capsys):
     ):
         inp = write(tmp_path, "in.json", bad)
         code, _, err = run_main(["run", m, inp], capsys)
-        assert code == 2 and err.count("\n") == 1, (bad, err)
+        assert code == 2 and match in err and err.count("\n") == 1, (bad, err)
 
 
 def test_usage_errors_are_one_line(capsys):
