@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import NumberError, q_to_str, to_float_array, to_q
+from .numbers import NumberError, q_to_str, row_key, to_float_array, to_q
 
 __all__ = ["Dataset", "DatasetError", "load_json_exact", "InputError"]
 
@@ -66,7 +66,7 @@ def load_json_exact(path_or_text: str | os.PathLike | bytes, what: str = "input"
 
 
 def _token_key(tok: np.ndarray) -> tuple:
-    return tuple(tok)
+    return row_key(tok)
 
 
 class Dataset:
@@ -100,6 +100,7 @@ class Dataset:
             if len(Y) > len(X):
                 raise DatasetError(f"sequence {j}: m = {len(Y)} outputs for n = {len(X)} inputs (need m <= n)")
         self._maps = [self._value_map(j) for j in range(self.N)]
+        self._pkeys = [self._proportions_key(j) for j in range(self.N)]
         self._check_indistinguishable()
 
     # ------------------------------------------------------------------ sizes
@@ -132,28 +133,35 @@ class Dataset:
         return out
 
     def value_map(self, j: int) -> dict[tuple, tuple]:
-        """Token value → target value of sequence j (well defined after validation)."""
-        return self._maps[j]
-
-    def _value_map(self, j: int) -> dict[tuple, tuple]:
+        """Token value → target value of sequence j (tuples of QQ; well defined after validation)."""
         X, T = self.inputs[j], self.targets(j)
-        vm: dict[tuple, tuple] = {}
+        return {tuple(x): tuple(t) for x, t in zip(X, T, strict=True)}
+
+    def _value_map(self, j: int) -> dict[tuple, int]:
+        """Token key → index of its target in Y^j (0 for non-leaders); raises on a conflict."""
+        X, Y = self.inputs[j], self.outputs[j]
+        m = len(Y)
+        vm: dict[tuple, int] = {}
         first: dict[tuple, int] = {}
-        for i, (x, t) in enumerate(zip(X, T, strict=True)):
-            k, tk = _token_key(x), _token_key(t)
-            if k in vm and vm[k] != tk:
+        for i, x in enumerate(X):
+            k, ti = _token_key(x), (i if i < m else 0)
+            t0 = vm.get(k)
+            if t0 is None:
+                vm[k], first[k] = ti, i
+            elif t0 != ti and list(Y[t0]) != list(Y[ti]):
                 i0 = first[k]
                 raise DatasetError(
                     f"sequence {j}: tokens {i0} and {i} are equal ({_fmt(x)}) but must go to "
-                    f"different outputs ({_fmt(self.targets(j)[i0])} and {_fmt(t)}); a transformer "
+                    f"different outputs ({_fmt(Y[t0])} and {_fmt(Y[ti])}); a transformer "
                     "maps equal tokens of one sequence to equal outputs"
                 )
-            vm.setdefault(k, tk)
-            first.setdefault(k, i)
-        return vm
+        return {k: row_key(Y[t]) for k, t in vm.items()}
 
     def proportions_key(self, j: int) -> tuple:
-        """The empirical distribution of X^j (token values with their proportions)."""
+        """The empirical distribution of X^j (token keys with their proportions)."""
+        return self._pkeys[j]
+
+    def _proportions_key(self, j: int) -> tuple:
         X = self.inputs[j]
         c = Counter(_token_key(x) for x in X)
         n = len(X)
@@ -167,11 +175,12 @@ class Dataset:
                 i = seen[key]
                 if self._maps[i] != self._maps[j]:
                     bad = next(k for k in self._maps[i] if self._maps[i][k] != self._maps[j][k])
+                    tok = next(x for x in self.inputs[i] if row_key(x) == bad)
+                    ti, tj = (self.value_map(s)[tuple(tok)] for s in (i, j))
                     raise DatasetError(
                         f"sequences {i} and {j} hold the same tokens in the same proportions but ask "
-                        f"token {_fmt(bad)} to go to {_fmt(self._maps[i][bad])} and to "
-                        f"{_fmt(self._maps[j][bad])}: every attention average is the same on both, "
-                        "so no transformer can tell them apart"
+                        f"token {_fmt(tok)} to go to {_fmt(ti)} and to {_fmt(tj)}: every attention "
+                        "average is the same on both, so no transformer can tell them apart"
                     )
             else:
                 seen[key] = j

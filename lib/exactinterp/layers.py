@@ -57,6 +57,14 @@ def _exact_dot(row: np.ndarray, x: np.ndarray) -> Any:
     return s
 
 
+def _all_copies(E: np.ndarray, F: np.ndarray, R: np.ndarray, rows: np.ndarray) -> bool:
+    """True when all ``rows`` hold the same exact rational value (float rows filter first)."""
+    r0 = rows[0]
+    if R[r0] > 0 or not np.all(F[rows] == F[r0]):
+        return False
+    return all(R[r] == 0 and all(a == b for a, b in zip(E[r], E[r0], strict=True)) for r in rows[1:])
+
+
 def _certain_sign(v: Any) -> int | None:
     """+1/-1/0 if certain (0 means exactly zero), None for a ball straddling 0."""
     if isinstance(v, flint.arb):
@@ -165,38 +173,44 @@ class FeedForward:
             err = slack[:, None] * self._absU_row[None, :] + _U * (np.abs(F) @ np.abs(self.Uf).T + np.abs(self.bf))
             ambiguous = np.abs(pre) <= err
         active = pre > 0
-        rows_amb = np.nonzero(ambiguous.any(axis=1))[0]
-        ball_rows = []
-        for i in rows_amb:
-            for k in np.nonzero(ambiguous[i])[0]:
-                s = _certain_sign(_exact_dot(self.U[k], st.E[i]) + self.b[k])
+        ball_rows: list[int] = []
+        for rep, members in st.copy_groups(np.nonzero(ambiguous.any(axis=1))[0]):
+            for k in np.nonzero(ambiguous[rep])[0]:
+                s = _certain_sign(_exact_dot(self.U[k], st.E[rep]) + self.b[k])
                 if s is None:
-                    ball_rows.append(i)
+                    ball_rows.extend(int(m) for m in members)
                     break
-                active[i, k] = s > 0
+                active[members, k] = s > 0
         ball_set = set(ball_rows)
-        packed = np.packbits(active, axis=1)
-        keys, inverse = np.unique(packed, axis=0, return_inverse=True)
+        if self.width <= 62:
+            codes = active.astype(np.int64) @ (np.int64(1) << np.arange(self.width, dtype=np.int64))
+            _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        else:
+            _, first, inverse = np.unique(np.packbits(active, axis=1), axis=0, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
-        for g, key in enumerate(keys):
-            idx = np.nonzero(inverse == g)[0]
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(first) + 1))
+        for g in range(len(first)):
+            idx = order[bounds[g] : bounds[g + 1]]
             if ball_set:
                 idx = np.array([i for i in idx if i not in ball_set], dtype=int)
             if len(idx) == 0:
                 continue
-            pattern = np.unpackbits(key)[: self.width].astype(bool).tobytes()
-            kind, A, c = self._affine(pattern)
+            kind, A, c = self._affine(active[first[g]].tobytes())
             if kind == "identity":
                 continue
-            X = st.E[idx]
+            groups = st.copy_groups(idx)  # evaluate once per distinct value, then broadcast
+            reps = np.array([r for r, _ in groups], dtype=int)
+            X = st.E[reps]
             if kind == "scalar":
                 if A == 0:
-                    new = np.tile(c, (len(idx), 1))
+                    new = np.tile(c, (len(reps), 1))
                 else:
                     new = X * A + c if not _is_zero(c) else X * A
             else:
                 new = X.dot(A.T) + c
-            st.set_rows(idx, new)
+            st.set_rows(reps, new)
+            st.broadcast(groups)
         for i in sorted(ball_set):  # a ball straddles a ReLU kink: evaluate with ball ReLUs
             x = st.E[i]
             h = [_relu_ball(_exact_dot(self.U[k], x) + self.b[k]) for k in range(self.width)]
@@ -417,6 +431,10 @@ class SelfAttention:
                 row, cols = Sc[i], cand
             m = row.max()
             near = cols[row >= m - 2 * err]
+            if len(near) == 1 or _all_copies(E, F, R, near):
+                # every candidate is an exact copy of one value: they tie exactly, no score needed
+                out.append(tuple(sorted(int(v) for v in idx[near])))
+                continue
             if i not in qx:
                 qx[i] = self._exact_proj(self.Q, E[i])
             vals = []
@@ -456,12 +474,18 @@ class SelfAttention:
             sl = st.seq_slice(j)
             sets = self.maximisers(st, j)
             means: dict[tuple[int, ...], np.ndarray] = {}
+            mixed: dict[tuple[int, ...], np.ndarray] = {}  # rho = 0: the output depends on C only
             rows = np.empty((sl.stop - sl.start, st.d), dtype=object)
             for r, (i, C) in enumerate(zip(range(sl.start, sl.stop), sets, strict=True)):
                 if C not in means:
-                    tot = st.E[list(C)].sum(axis=0)
+                    tot = st.E[list(C)].sum(axis=0) if len(C) > 1 else st.E[C[0]]
                     means[C] = tot * (ONE / len(C)) if len(C) > 1 else tot
-                rows[r] = self._mix(st.E[i], means[C])
+                if self.rho == 0:
+                    if C not in mixed:
+                        mixed[C] = self._mix(st.E[i], means[C])
+                    rows[r] = mixed[C]
+                else:
+                    rows[r] = self._mix(st.E[i], means[C])
             out.set_rows(np.arange(sl.start, sl.stop), rows)
         return out
 

@@ -33,6 +33,7 @@ __all__ = [
     "max_bits",
     "ZERO",
     "ONE",
+    "row_key",
 ]
 
 Q = type(QQ(0))  #: the concrete rational type (flint ``fmpq``, gmpy2 ``mpq`` or SymPy's own)
@@ -108,6 +109,19 @@ def to_q(x: Any, *, allow_float: bool = False) -> Any:
     if hasattr(x, "numerator") and hasattr(x, "denominator"):  # gmpy2.mpq, PythonMPQ, ...
         return QQ(int(x.numerator), int(x.denominator))
     raise NumberError(f"{type(x).__name__} value {x!r} is not a number")
+
+
+if hasattr(QQ(1, 2), "p"):  # flint fmpq: hashing (p, q) is ~8x faster than hashing the fmpq
+
+    def row_key(row: Iterable[Any]) -> tuple:
+        """Fast exact hashable key of a row of rationals (equal keys iff equal rows)."""
+        return tuple((v.p, v.q) for v in row)
+
+else:  # pragma: no cover - gmpy2 / pure-Python ground types hash fast enough
+
+    def row_key(row: Iterable[Any]) -> tuple:
+        """Fast exact hashable key of a row of rationals (equal keys iff equal rows)."""
+        return tuple(row)
 
 
 def numerator(q: Any) -> int:

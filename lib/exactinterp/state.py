@@ -92,6 +92,44 @@ class State:
             self.F[idx] = to_float_array(rows)
             self.R[idx] = 0.0
 
+    def copy_groups(self, idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Group rows ``idx`` by exact value: [(representative, members)].
+
+        Equal float rows propose a group (cheap, vectorised); exact comparison confirms it. Ball
+        rows are never grouped.
+        """
+        idx = np.asarray(idx, dtype=int)
+        if len(idx) <= 2:
+            return [(int(i), np.array([i])) for i in idx]
+        keys = np.ascontiguousarray(self.F[idx])
+        void = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
+        _, inv = np.unique(void, return_inverse=True)
+        inv = inv.ravel()
+        order = np.argsort(inv, kind="stable")
+        bounds = np.searchsorted(inv[order], np.arange(inv.max() + 2))
+        out: list[tuple[int, np.ndarray]] = []
+        for g in range(len(bounds) - 1):
+            members = idx[order[bounds[g] : bounds[g + 1]]]
+            rep = int(members[0])
+            if self.R[rep] > 0 or len(members) == 1:
+                out.extend((int(m), np.array([m])) for m in members)
+                continue
+            row = self.E[rep]
+            same = [m for m in members if self.R[m] == 0 and all(a == b for a, b in zip(self.E[m], row, strict=True))]
+            out.append((rep, np.array(same, dtype=int)))
+            if len(same) != len(members):
+                rest = set(int(m) for m in members) - set(int(m) for m in same)
+                out.extend((m, np.array([m])) for m in sorted(rest))
+        return out
+
+    def broadcast(self, groups: list[tuple[int, np.ndarray]]) -> None:
+        """Copy each representative's row onto the other members of its group."""
+        for rep, members in groups:
+            if len(members) > 1:
+                self.E[members] = self.E[rep]
+                self.F[members] = self.F[rep]
+                self.R[members] = self.R[rep]
+
     @property
     def is_exact(self) -> bool:
         """True when every token is a rational (no ball left)."""

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .dataset import Dataset, InputError
-from .numbers import Q, to_float_array
+from .numbers import Q, row_key, to_float_array
 from .state import State
 from .transformer import Transformer
 
@@ -170,8 +170,8 @@ def verify(T: Transformer, ds: Dataset, *, progress: bool = False, margins: bool
         exact_rows = all(isinstance(v, Q) for v in out.ravel())
         all_exact &= exact_rows
         if exact_rows:
-            got = {tuple(r) for r in out}
-            want = {tuple(r) for r in Y}
+            got = {row_key(r) for r in out}
+            want = {row_key(r) for r in Y}
             setwise = got == want
         else:
             setwise = False

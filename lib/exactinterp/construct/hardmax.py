@@ -21,7 +21,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ..layers import Block, FeedForward
-from ..numbers import ONE, ZERO, Q, to_float_array, to_q
+from ..numbers import ONE, ZERO, Q, row_key, to_float_array, to_q
 from ..state import State
 from ..transformer import Transformer
 from .primitives import (
@@ -136,18 +136,19 @@ def _class_rows(b: Build, c: int) -> np.ndarray:
 
 
 def _distinct_rows(E: np.ndarray, rows: np.ndarray) -> dict[tuple, int]:
+    """One row index per distinct value among ``rows`` (keyed by the exact row key)."""
     out: dict[tuple, int] = {}
     for r in rows:
-        out.setdefault(tuple(E[r]), int(r))
+        out.setdefault(row_key(E[r]), int(r))
     return out
 
 
 def _values_disjoint(b: Build, E: np.ndarray) -> bool:
+    """True when no token value occurs in two different classes."""
     owner: dict[tuple, int] = {}
     for c in range(len(b.classes)):
         for r in _class_rows(b, c):
-            k = tuple(E[r])
-            if owner.setdefault(k, c) != c:
+            if owner.setdefault(row_key(E[r]), c) != c:
                 return False
     return True
 
@@ -333,63 +334,74 @@ def leader_selection(b: Build) -> Step:
         ld.position = p
     b.info["leaders"] = {"count": len(leaders), "t": t_vals, "R": R}
     moves = [(tuple(b.state.E[ld.row]), ld.position) for ld in leaders]
-    blocks = _bump_blocks(b, moves, all_values=True)
+    relevant = np.concatenate([_all_values(b)[0], np.array([p for _, p in moves], dtype=object)])
+    blocks = _bump_blocks(b, moves, relevant)
     blocks[-1] = Block(blocks[-1].ff, clustering_sa(d, b.attention_tau))
     return b.add("leaders", blocks)
 
 
-def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], all_values: bool, extra: list[tuple] = ()) -> list[Block]:
-    """Blocks of bump FFs performing ``moves`` (z -> destination), ``bumps_per_layer`` per FF.
+def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarray) -> list[Block]:
+    """Blocks of bump FFs performing ``moves`` (value z -> destination), ``bumps_per_layer`` per FF.
 
-    The direction u maximises the smallest projection gap among the relevant values (every
-    current token value if ``all_values``, else the moving points, the other points and
-    ``extra``); each bump's half-width is a power of two at most a third of that gap, checked
-    exactly so that no other value is touched.
+    ``relevant`` (exact rows) holds every value that exists at any time during the phase (the
+    current values and all destinations). Each bump gets its own direction u, chosen among
+    deterministic candidates to maximise the gap between <u, z> and the projections of the
+    other relevant values (normalised by |u|), and its own half-width eps = a power of two at
+    most a third of that gap; an exact check confirms that no other relevant value lies within
+    eps of z along u, so the bump moves the value z and nothing else. Bumps of one FF sum up:
+    their slabs are disjoint (each is empty of the other centres).
     """
     d = b.d
     per = b.bumps_per_layer()
-    blocks: list[Block] = []
-    done: list[tuple] = []  # positions of points already moved (for later groups)
-    for g0 in range(0, len(moves), per):
-        group = moves[g0 : g0 + per]
-        pending = [z for z, _ in moves[g0 + per :]]
-        if all_values:
-            _, vf = _all_values(b)
-            vals_E = None
+    cands = direction_candidates(d, count=16, seed=7)
+    C = to_float_array(np.array(cands, dtype=object))  # (k, d)
+    norms = np.linalg.norm(C, axis=1)
+    RF = to_float_array(relevant)
+    P = RF @ C.T  # (R, k) projections of the relevant values
+    S = np.sort(P, axis=0)
+    neurons_per_move = []
+    for z, dest in moves:
+        zf = to_float_array(np.array(z, dtype=object))
+        t = zf @ C.T
+        gaps = np.empty(len(cands))
+        for c in range(len(cands)):
+            col = S[:, c]
+            lo = np.searchsorted(col, t[c], "left")
+            hi = np.searchsorted(col, t[c], "right")
+            left = t[c] - col[lo - 1] if lo > 0 else np.inf
+            right = col[hi] - t[c] if hi < len(col) else np.inf
+            gaps[c] = min(left, right)
+        order = np.argsort(-(gaps / norms), kind="stable")
+        for c in order:
+            gap = gaps[c]
+            if not np.isfinite(gap):
+                gap = 1.0 + abs(t[c])
+            if not gap > 0:
+                continue
+            eps = power_of_two_below(gap / 3)
+            if _isolated(cands[c], z, eps, relevant, P[:, c], t[c]):
+                delta = [p - q for p, q in zip(dest, z, strict=True)]
+                neurons_per_move.append(bump_neurons(cands[c], z, eps, delta))
+                break
         else:
-            pts = list(dict.fromkeys([z for z, _ in group] + pending + done + list(extra)))
-            vals_E = pts
-            vf = to_float_array(np.array(pts, dtype=object))
-        u, gap = best_direction(vf, direction_candidates(d, seed=7 + g0))
-        if not gap > 0:
-            raise ConstructionError("not supported by this construction: two values have equal projections")
-        eps = power_of_two_below(gap / 3)
-        neurons: list[Neuron] = []
-        for z, dest in group:
-            _check_isolated(b, u, z, eps, vals_E)
-            neurons += bump_neurons(u, z, eps, [p - q for p, q in zip(dest, z, strict=True)])
+            raise ConstructionError("not supported by this construction: no direction isolates a moved value")
+    blocks = []
+    for g0 in range(0, len(moves), per):
+        neurons = [n for grp in neurons_per_move[g0 : g0 + per] for n in grp]
         blocks.append(Block(ff_from_neurons(d, neurons), identity_sa(d, b.attention_tau)))
-        done += [dest for _, dest in group]
-        if all_values:  # advance the state so the next group sees moved values
-            b.state = blocks[-1].apply(b.state)
-    if all_values:  # rewind: Build.add re-applies the blocks from the saved state
-        b.state = b.steps[-1].state if b.steps else State.from_sequences(list(b.ds.inputs))
     return blocks
 
 
-def _check_isolated(b: Build, u: tuple, z: tuple, eps: Any, vals_E: list | None) -> None:
-    """Exact check: every relevant value x != z has |<u, x - z>| >= eps (else the bump moves it)."""
+def _isolated(u: tuple, z: tuple, eps: Any, relevant: np.ndarray, proj_f: np.ndarray, tz: float) -> bool:
+    """Exact check: every relevant value x != z has |<u, x - z>| >= eps (float filter, exact confirm)."""
     uz = _dot(u, z)
-    if vals_E is None:
-        uf = to_float_array(np.array(u, dtype=object))
-        pf = b.state.F @ uf
-        near = np.nonzero(np.abs(pf - float(uz)) < 2 * float(eps) + 1e-9 * (1 + abs(float(uz))))[0]
-        vals = [tuple(b.state.E[i]) for i in near]
-    else:
-        vals = vals_E
-    for x in vals:
-        if x != tuple(z) and abs(_dot(u, x) - uz) < eps:
-            raise ConstructionError("not supported by this construction: bump would move a second value")
+    slack = 2 * float(eps) + 1e-9 * (1.0 + abs(tz))
+    zk = tuple(z)
+    for i in np.nonzero(np.abs(proj_f - tz) < slack)[0]:
+        x = tuple(relevant[i])
+        if x != zk and abs(_dot(u, x) - uz) < eps:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------- step 4
@@ -401,8 +413,8 @@ def interpolation(b: Build) -> Step:
     # merge leaders that sit on the same point (cannot happen by construction; guard anyway)
     if len({z for z, _ in moves}) != len(moves):
         raise ConstructionError("not supported by this construction: two leaders share a point")
-    targets = list(dict.fromkeys(t for _, t in moves))
-    blocks = _bump_blocks(b, moves, all_values=False, extra=targets)
+    relevant = np.array(list(dict.fromkeys([z for z, _ in moves] + [t for _, t in moves])), dtype=object)
+    blocks = _bump_blocks(b, moves, relevant)
     return b.add("interpolation", blocks)
 
 

@@ -147,7 +147,7 @@ def direction_candidates(d: int, count: int = 12, seed: int = 0) -> list[tuple]:
         out.append(tuple(to_q(a) ** k for k in range(d)))
     rng = np.random.default_rng(seed)
     while len(out) < count:
-        v = rng.integers(-9, 10, size=d)
+        v = rng.integers(-9, 10, size=d) if len(out) % 2 else rng.integers(-999, 1000, size=d)
         if np.any(v != 0):
             out.append(tuple(to_q(int(x)) for x in v))
     return out
