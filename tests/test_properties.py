@@ -125,3 +125,17 @@ def test_softmax_limit_on_a_tie_free_instance():
         A = SelfAttention(Q=eye(2), K=eye(2), V=eye(2), rho=0, tau=tau).weights_float(to_float_array(X))
         for i, s in enumerate(sets):
             assert abs(A[i, s[0]] - 1) <= tol
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10**6), st.integers(2, 4), st.sampled_from([257, 300]))
+def test_pruned_float_hardmax_equals_dense(seed, d, n):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    X[:3] *= 5  # a few dominant keys, as after leader selection
+    if seed % 2:
+        X = np.round(X)  # lattice: float ties
+    Qm = rand_q_matrix(rng, d, d, lo=-2, hi=2, den=1)
+    sa = SelfAttention(Q=Qm, K=Qm.copy(), V=eye(d), rho=0)
+    dense = sa.weights_float(X) @ X
+    assert np.allclose(sa._hardmax_mean_float(X), dense, rtol=1e-12, atol=1e-12)

@@ -209,7 +209,7 @@ class FeedForward:
                     new = X * A + c if not _is_zero(c) else X * A
             else:
                 new = X.dot(A.T) + c
-            st.set_rows(reps, new)
+            st.set_rows(reps, new, exact=not st.R[reps].any())
             st.broadcast(groups)
         for i in sorted(ball_set):  # a ball straddles a ReLU kink: evaluate with ball ReLUs
             x = st.E[i]
@@ -335,7 +335,38 @@ class SelfAttention:
         """float64 forward of one sequence (n, d)."""
         if self.kind == "skip":
             return self.rhof * X
+        if self.kind == "mean":
+            return self.rhof * X + X.mean(axis=0) @ self.Vf.T
+        if self.tauf == 0 and len(X) > 256:
+            return self.rhof * X + self._hardmax_mean_float(X) @ self.Vf.T
         return self.rhof * X + (self.weights_float(X) @ X) @ self.Vf.T
+
+    def _hardmax_mean_float(self, X: np.ndarray) -> np.ndarray:
+        """Float hardmax averages (ties by float ==) in O(n k) when keys of largest norm dominate.
+
+        Rows whose best score over the k largest-norm keys beats |q_i| times every other key's
+        norm (Cauchy-Schwarz, with a relative margin) cannot have a maximiser elsewhere; the
+        remaining rows are computed in full. Same result as the dense rule.
+        """
+        A, B = X @ self.Qf.T, X @ self.Kf.T
+        n = len(X)
+        bn = np.sqrt((B * B).sum(axis=1))
+        order = np.argsort(-bn, kind="stable")
+        k = min(n, 64)
+        cand, rest = order[:k], (bn[order[k]] if k < n else 0.0)
+        Sc = A @ B[cand].T
+        m = Sc.max(axis=1)
+        an = np.sqrt((A * A).sum(axis=1))
+        ok = m > an * rest * (1 + 1e-12) + 1e-300
+        out = np.empty_like(X)
+        hit = Sc == m[:, None]
+        w = hit / hit.sum(axis=1, keepdims=True)
+        out[ok] = w[ok] @ X[cand]
+        for c0 in np.nonzero(~ok)[0]:
+            s = A[c0] @ B.T
+            sel = s == s.max()
+            out[c0] = X[sel].mean(axis=0)
+        return out
 
     # ------------------------------------------------------------------ exact
     def maximisers(self, st: State, j: int) -> list[tuple[int, ...]]:
@@ -486,7 +517,7 @@ class SelfAttention:
                     rows[r] = mixed[C]
                 else:
                     rows[r] = self._mix(st.E[i], means[C])
-            out.set_rows(np.arange(sl.start, sl.stop), rows)
+            out.set_rows(np.arange(sl.start, sl.stop), rows, exact=not st.R[sl].any())
         return out
 
     # ------------------------------------------------------------------ softmax, rigorous

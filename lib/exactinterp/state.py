@@ -78,13 +78,13 @@ class State:
     def copy(self) -> State:
         return State(self.E.copy(), self.F.copy(), self.R.copy(), self.offsets.copy())
 
-    def set_rows(self, idx: np.ndarray, rows: np.ndarray) -> None:
-        """Write exact rows and refresh their float shadow and radii."""
+    def set_rows(self, idx: np.ndarray, rows: np.ndarray, exact: bool | None = None) -> None:
+        """Write rows and refresh their float shadow and radii (``exact=True``: caller knows they are rational)."""
         self.E[idx] = rows
         if len(idx) == 0:
             return
         flat = rows.ravel()
-        if any(not isinstance(v, Q) for v in flat):
+        if not exact and any(not isinstance(v, Q) for v in flat):
             self.F[idx] = np.array([_mid_float(v) for v in flat]).reshape(rows.shape)
             rad = np.array([ball_radius(v) for v in flat]).reshape(rows.shape)
             self.R[idx] = rad.max(axis=1)
@@ -114,8 +114,8 @@ class State:
             if self.R[rep] > 0 or len(members) == 1:
                 out.extend((int(m), np.array([m])) for m in members)
                 continue
-            row = self.E[rep]
-            same = [m for m in members if self.R[m] == 0 and all(a == b for a, b in zip(self.E[m], row, strict=True))]
+            eq = np.all(self.E[members] == self.E[rep], axis=1) & (self.R[members] == 0)
+            same = members[eq]
             out.append((rep, np.array(same, dtype=int)))
             if len(same) != len(members):
                 rest = set(int(m) for m in members) - set(int(m) for m in same)

@@ -267,20 +267,21 @@ def _plan_leaders(b: Build) -> list[Leader]:
     leaders = []
     for c, group in enumerate(b.classes):
         j = group[0]
-        vm = b.ds.value_map(j)
+        vm = b.ds._maps[j]  # row key of a token -> row key of its target
+        tgt = {row_key(y): tuple(y) for y in b.ds.outputs[j]}
         X = b.ds.inputs[j]
         sl = b.state.seq_slice(j)
-        first_val = tuple(X[0])
-        first_tgt = vm[first_val]
-        leaders.append(Leader(c, sl.start, first_tgt, True))
-        seen = {first_val}
+        first_key = row_key(X[0])
+        first_tgt = vm[first_key]
+        leaders.append(Leader(c, sl.start, tgt[first_tgt], True))
+        seen = {first_key}
         for i, x in enumerate(X):
-            k = tuple(x)
+            k = row_key(x)
             if k in seen:
                 continue
             seen.add(k)
             if vm[k] != first_tgt:
-                leaders.append(Leader(c, sl.start + i, vm[k], False))
+                leaders.append(Leader(c, sl.start + i, tgt[vm[k]], False))
     return leaders
 
 
