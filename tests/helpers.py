@@ -1,6 +1,7 @@
 """Shared test helpers: small exact matrices and random rational data."""
 
 import numpy as np
+
 from exactinterp.numbers import QQ
 
 

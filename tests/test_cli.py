@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+
 from exactinterp.cli import main
 
 GOOD = {"inputs": [[[0, 0], [1, 2], [3, 1]], [[0, 0], [1, 2]]], "outputs": [[[1, 1]], [[2, 2], [7, "0.5"]]]}

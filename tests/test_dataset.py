@@ -1,6 +1,7 @@
 """Every invalid dataset of DESIGN §3 raises DatasetError naming the sequence and token at fault."""
 
 import pytest
+
 from exactinterp import Dataset, DatasetError
 from exactinterp.numbers import QQ
 

@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
+from helpers import qarr
+
 from exactinterp import Block, FeedForward, SelfAttention, Transformer
 from exactinterp.construct.primitives import eye, rank_one_sa, zeros
 from exactinterp.layers import LayerError
 from exactinterp.numbers import QQ
 from exactinterp.state import State
-from helpers import qarr
 
 
 def run(layer, X):

@@ -3,8 +3,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from exactinterp.numbers import QQ, NumberError, bits, q_to_str, to_q
 from sympy import Rational
+
+from exactinterp.numbers import QQ, NumberError, bits, q_to_str, to_q
 
 
 @pytest.mark.parametrize(

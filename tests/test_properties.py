@@ -1,13 +1,14 @@
 """Hypothesis property tests of the engine."""
 
 import numpy as np
+from helpers import rand_q_matrix
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from exactinterp import Block, FeedForward, SelfAttention, Transformer
 from exactinterp.construct.primitives import eye
 from exactinterp.numbers import QQ, to_float_array
 from exactinterp.state import State
-from helpers import rand_q_matrix
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
