@@ -5,6 +5,7 @@ Public API (DESIGN §4)::
     from exactinterp import Dataset, Transformer, construct, verify
 """
 
+from . import _threads  # noqa: F401  (first: limits BLAS threads)
 from .construct import ConstructionError, construct
 from .dataset import Dataset, DatasetError, InputError
 from .layers import Block, FeedForward, SelfAttention
