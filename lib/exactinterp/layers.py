@@ -156,9 +156,9 @@ class FeedForward:
         self._cache[pattern] = out
         return out
 
-    def apply(self, st: State) -> State:
-        """Exact forward on every token of ``st`` (in place on a copy)."""
-        st = st.copy()
+    def apply(self, st: State, inplace: bool = False) -> State:
+        """Exact forward on every token of ``st`` (on a copy unless ``inplace``)."""
+        st = st if inplace else st.copy()
         if self.width == 0:
             if self.eta != 1:
                 st.set_rows(np.arange(st.n_total), st.E * self.eta)
@@ -490,17 +490,17 @@ class SelfAttention:
         v = avg * self._v_scalar if self._v_scalar is not None else self.V.dot(avg)
         return x * self.rho + v if self.rho != 0 else v
 
-    def apply(self, st: State) -> State:
-        """Exact forward (hardmax exactly; softmax as rigorous balls)."""
+    def apply(self, st: State, inplace: bool = False) -> State:
+        """Exact forward (hardmax exactly; softmax as rigorous balls); on a copy unless ``inplace``."""
         if self.kind == "skip":
             if self.rho == 1:
                 return st
-            out = st.copy()
+            out = st if inplace else st.copy()
             out.set_rows(np.arange(st.n_total), st.E * self.rho)
             return out
         if self.tau != 0 and self.kind != "mean":
-            return self._apply_softmax(st)
-        out = st.copy()
+            return self._apply_softmax(st, inplace)
+        out = st if inplace else st.copy()  # rows of a sequence are written after all are computed
         for j in range(st.num_sequences):
             sl = st.seq_slice(j)
             sets = self.maximisers(st, j)
@@ -521,9 +521,9 @@ class SelfAttention:
         return out
 
     # ------------------------------------------------------------------ softmax, rigorous
-    def _apply_softmax(self, st: State) -> State:
+    def _apply_softmax(self, st: State, inplace: bool = False) -> State:
         """Softmax layer in ball arithmetic: rigorous enclosures of the exact real outputs."""
-        out = st.copy()
+        out = st if inplace else st.copy()
         old = flint.ctx.prec
         flint.ctx.prec = BALL_PREC
         try:
@@ -650,8 +650,9 @@ class Block:
     def num_parameters(self, dense: bool = False) -> int:
         return self.ff.num_parameters(dense) + self.sa.num_parameters(dense)
 
-    def apply(self, st: State) -> State:
-        return self.sa.apply(self.ff.apply(st))
+    def apply(self, st: State, inplace: bool = False) -> State:
+        """SA(FF(st)), on a copy unless ``inplace``."""
+        return self.sa.apply(self.ff.apply(st, inplace), inplace=True)
 
     def forward_float(self, X: np.ndarray) -> np.ndarray:
         return self.sa.forward_float(self.ff.forward_float(X))

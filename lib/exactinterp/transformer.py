@@ -115,8 +115,15 @@ class Transformer:
         """Forward of several sequences at once (exact: object arrays; else float64 arrays)."""
         if not exact:
             return [self.forward(X, exact=False) for X in inputs]
-        *_, last = self.states(inputs, progress=progress)
-        return last.sequences()
+        st = State.from_sequences([self._check_input(X) for X in inputs])
+        blocks = self.blocks
+        if progress:
+            from tqdm.auto import tqdm
+
+            blocks = tqdm(blocks, desc="exact forward", unit="block", leave=False)
+        for b in blocks:
+            st = b.apply(st, inplace=True)  # a private state: no copies
+        return st.sequences()
 
     def forward(self, X: Any, exact: bool = True) -> np.ndarray:
         """Forward of one sequence (n, d): exact rationals (balls after softmax) or float64."""

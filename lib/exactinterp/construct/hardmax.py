@@ -104,9 +104,9 @@ class Build:
         return next(s for s in self.steps if s.name == name)
 
     def add(self, name: str, blocks: list[Block]) -> Step:
-        st = self.state
+        st = self.state.copy()  # one copy per step; blocks then act in place
         for b in blocks:
-            st = b.apply(st)
+            st = b.apply(st, inplace=True)
         self.state = st
         s = Step(name, blocks, st)
         self.steps.append(s)
