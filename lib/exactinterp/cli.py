@@ -57,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--attention", choices=ATTENTIONS, default="hardmax", help="attention kind (default hardmax)")
     c.add_argument(
         "--max-width",
-        default="3",
-        help="largest FF hidden width: 3 (default) moves one point per block; 'none' gives the shallowest model",
+        default="4",
+        help="largest FF hidden width: 4 (default) moves one point per block; 'none' gives the shallowest model",
     )
     c.add_argument("-o", "--output", default="-", help="model JSON file to write (default: stdout)")
     v = sub.add_parser(
@@ -109,7 +109,7 @@ def _cmd_construct(a: argparse.Namespace) -> int:
         try:
             width = int(a.max_width)
         except ValueError:
-            return _fail(f"--max-width must be an integer >= 3 or 'none', not {a.max_width!r}")
+            return _fail(f"--max-width must be an integer >= 4 or 'none', not {a.max_width!r}")
     ds = Dataset.from_json(a.data)
     T = construct(ds, attention=a.attention, max_width=width)
     text = T.to_json()

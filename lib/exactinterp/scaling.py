@@ -33,19 +33,19 @@ def paper_blocks_softmax(ds: Dataset) -> int:
 
 
 def ours_blocks_bound(sum_m: int, max_width: int | None) -> int:
-    """Our hardmax bound: 2 + 2 ceil(P / floor(k / 3)) with P <= sum m leader points (4 if k is unbounded)."""
+    """Our hardmax bound: 2 + 2 ceil(P / floor(k / 4)) with P <= sum m leader points (4 if k is unbounded)."""
     if max_width is None:
         return 4
-    return 2 + 2 * math.ceil(sum_m / (max_width // 3))
+    return 2 + 2 * math.ceil(sum_m / (max_width // 4))
 
 
 def ours_parameter_bound(d: int, sum_m: int, blocks: int, features: int = 2) -> int:
     """Nonzero parameters of our hardmax construction are at most this (see the scaling chapter).
 
-    2P bumps of 3 neurons (u: d, b: 1, Delta: d each) + separation (features x (2d + 1) + d + 1)
+    2P bumps of 4 neurons (u: d, b: 1, Delta: d each) + separation (features x (2d + 1) + d + 1)
     + box (d + 1) + clustering (3d) + one eta and one rho per block.
     """
-    return 2 * sum_m * 3 * (2 * d + 1) + features * (2 * d + 1) + d + 1 + (d + 1) + 3 * d + 2 * blocks
+    return 2 * sum_m * 4 * (2 * d + 1) + features * (2 * d + 1) + d + 1 + (d + 1) + 3 * d + 2 * blocks
 
 
 def same_leaders(base: Dataset, n: int, seed: int = 0) -> Dataset:

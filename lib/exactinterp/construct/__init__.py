@@ -1,4 +1,4 @@
-"""Constructions: ``construct(ds, attention="hardmax" | "softmax", max_width=3)``."""
+"""Constructions: ``construct(ds, attention="hardmax" | "softmax", max_width=4)``."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ __all__ = ["construct", "ConstructionError", "ATTENTIONS"]
 ATTENTIONS = ("hardmax", "softmax")
 
 
-def construct(ds: Dataset, attention: str = "hardmax", *, max_width: int | None = 3, **kw: Any) -> Transformer:
+def construct(ds: Dataset, attention: str = "hardmax", *, max_width: int | None = 4, **kw: Any) -> Transformer:
     """A transformer that exactly interpolates ``ds``.
 
-    ``max_width`` is the largest FF hidden width: 3 (default) moves one point per block, the
+    ``max_width`` is the largest FF hidden width: 4 (default) moves one point per block, the
     paper's narrow regime; ``None`` puts every move of a phase in one FF (the shallowest model).
     """
     if not isinstance(ds, Dataset):

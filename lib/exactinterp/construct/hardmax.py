@@ -6,8 +6,9 @@ deterministically (the same dataset gives the same model everywhere).
 
 Blocks: 1 separation block (omitted when the classes already share no token) + 1 box block +
 ceil(P / b) leader blocks (the last one carries the clustering SA) + ceil(P / b) interpolation
-blocks, where P <= sum_j m^j is the number of leader points and b = floor(max_width / 3) bumps fit
-in one FF layer. With the default max_width = 3 this is at most 2 sum_j m^j + 2 blocks; with
+blocks, where P <= sum_j m^j is the number of leader points and b = floor(max_width / 4) bumps
+(4 ReLUs each: a trapezoid, so float roundings of a moved value are not amplified) fit in one FF
+layer. With the default max_width = 4 this is at most 2 sum_j m^j + 2 blocks; with
 max_width = None (unbounded) it is at most 4 blocks.
 """
 
@@ -53,6 +54,10 @@ __all__ = [
 ]
 
 
+#: ReLU units per bump (a trapezoid: flat top of half-width eps / 2, zero beyond eps).
+BUMP_WIDTH = 4
+
+
 class ConstructionError(ValueError):
     """The construction cannot serve this input (says 'not supported by this construction')."""
 
@@ -83,7 +88,7 @@ class Build:
     classes: list[list[int]]
     state: State
     attention_tau: Any = ZERO
-    max_width: int | None = 3
+    max_width: int | None = 4
     steps: list[Step] = field(default_factory=list)
     leaders: list[Leader] = field(default_factory=list)
     info: dict = field(default_factory=dict)
@@ -115,12 +120,15 @@ class Build:
     def bumps_per_layer(self) -> int:
         if self.max_width is None:
             return 10**9
-        if self.max_width < 3:
-            raise ConstructionError("not supported by this construction: max_width must be >= 3 (a bump has 3 neurons)")
-        return self.max_width // 3
+        if self.max_width < BUMP_WIDTH:
+            raise ConstructionError(
+                f"not supported by this construction: max_width must be >= {BUMP_WIDTH} "
+                f"(a bump has {BUMP_WIDTH} neurons)"
+            )
+        return self.max_width // BUMP_WIDTH
 
 
-def start(ds: Dataset, *, max_width: int | None = 3, tau: Any = ZERO) -> Build:
+def start(ds: Dataset, *, max_width: int | None = 4, tau: Any = ZERO) -> Build:
     """Initial state: every input sequence, and the classes of equal-distribution sequences."""
     st = State.from_sequences(list(ds.inputs))
     return Build(ds=ds, classes=ds.classes(), state=st, attention_tau=to_q(tau), max_width=max_width)
@@ -365,6 +373,8 @@ def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarra
         zf = to_float_array(np.array(z, dtype=object))
         t = zf @ C.T
         gaps = np.empty(len(cands))
+        active = np.empty(len(cands), dtype=int)  # values on the side where all 3 neurons fire
+        flip = np.zeros(len(cands), dtype=bool)
         for c in range(len(cands)):
             col = S[:, c]
             lo = np.searchsorted(col, t[c], "left")
@@ -372,7 +382,13 @@ def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarra
             left = t[c] - col[lo - 1] if lo > 0 else np.inf
             right = col[hi] - t[c] if hi < len(col) else np.inf
             gaps[c] = min(left, right)
-        order = np.argsort(-(gaps / norms), kind="stable")
+            # -u gives the same bump with the neurons firing on the other side; on the firing side
+            # the three ReLUs cancel exactly in rationals but not in floats, so keep it small
+            flip[c] = lo < len(col) - hi
+            active[c] = min(lo, len(col) - hi)
+        score = gaps / norms
+        good = score >= 0.5 * np.max(score[np.isfinite(score)], initial=0.0)
+        order = sorted(range(len(cands)), key=lambda c: (not good[c], active[c] if good[c] else -score[c]))
         for c in order:
             gap = gaps[c]
             if not np.isfinite(gap):
@@ -382,7 +398,8 @@ def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarra
             eps = power_of_two_below(gap / 3)
             if _isolated(cands[c], z, eps, relevant, P[:, c], t[c]):
                 delta = [p - q for p, q in zip(dest, z, strict=True)]
-                neurons_per_move.append(bump_neurons(cands[c], z, eps, delta))
+                u = tuple(-v for v in cands[c]) if flip[c] else cands[c]
+                neurons_per_move.append(bump_neurons(u, z, eps, delta, plateau=eps / 2))
                 break
         else:
             raise ConstructionError("not supported by this construction: no direction isolates a moved value")
@@ -422,7 +439,7 @@ def interpolation(b: Build) -> Step:
 # ---------------------------------------------------------------------------- all
 
 
-def build_hardmax(ds: Dataset, *, max_width: int | None = 3) -> Build:
+def build_hardmax(ds: Dataset, *, max_width: int | None = 4) -> Build:
     """Run the four steps and keep every intermediate state."""
     b = start(ds, max_width=max_width)
     separation(b)
@@ -432,7 +449,7 @@ def build_hardmax(ds: Dataset, *, max_width: int | None = 3) -> Build:
     return b
 
 
-def construct_hardmax(ds: Dataset, *, max_width: int | None = 3) -> Transformer:
+def construct_hardmax(ds: Dataset, *, max_width: int | None = 4) -> Transformer:
     """The hardmax transformer of the construction (see :func:`build_hardmax`)."""
     return build_hardmax(ds, max_width=max_width).transformer
 

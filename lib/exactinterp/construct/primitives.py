@@ -71,21 +71,34 @@ def constant_neuron(shift: Sequence[Any]) -> Neuron:
     return Neuron(u=(ZERO,) * d, beta=ONE, w=tuple(to_q(v) for v in shift))
 
 
-def bump_neurons(u: Sequence[Any], z: Sequence[Any], eps: Any, delta: Sequence[Any]) -> list[Neuron]:
-    """Three units adding ``delta * phi(<u, x - z>)``, phi the hat of half-width eps, phi(0) = 1.
+def bump_neurons(
+    u: Sequence[Any], z: Sequence[Any], eps: Any, delta: Sequence[Any], plateau: Any = None
+) -> list[Neuron]:
+    """Units adding ``delta * phi(<u, x - z>)``: phi = 1 at 0 and phi = 0 for |t| >= eps.
 
-    ``phi(t) = (relu(t + eps) - 2 relu(t) + relu(t - eps)) / eps`` vanishes for |t| >= eps, so the
-    token value z moves by exactly ``delta`` and every value with |<u, x - z>| >= eps is untouched.
+    Without ``plateau``: the hat ``phi(t) = (relu(t + eps) - 2 relu(t) + relu(t - eps)) / eps``
+    (3 units). With ``plateau = p`` (0 < p < eps): the trapezoid
+    ``phi(t) = (relu(t + eps) - relu(t + p) - relu(t - p) + relu(t - eps)) / (eps - p)`` (4 units),
+    equal to 1 on the whole plateau |t| <= p, so a value *near* z (a float rounding of z) moves by
+    exactly ``delta`` too and its error is not amplified. Either way the value z moves by exactly
+    ``delta`` and every value with |<u, x - z>| >= eps is untouched.
     """
     u = tuple(to_q(v) for v in u)
     eps = to_q(eps)
     uz = sum((a * to_q(b) for a, b in zip(u, z, strict=True)), ZERO)
-    dl = tuple(to_q(v) / eps for v in delta)
-    return [
-        Neuron(u, eps - uz, dl),
-        Neuron(u, -uz, tuple(-2 * v for v in dl)),
-        Neuron(u, -eps - uz, dl),
-    ]
+    if plateau is None:
+        dl = tuple(to_q(v) / eps for v in delta)
+        return [
+            Neuron(u, eps - uz, dl),
+            Neuron(u, -uz, tuple(-2 * v for v in dl)),
+            Neuron(u, -eps - uz, dl),
+        ]
+    p = to_q(plateau)
+    if not 0 < p < eps:
+        raise ValueError("the plateau must satisfy 0 < plateau < eps")
+    dl = tuple(to_q(v) / (eps - p) for v in delta)
+    neg = tuple(-v for v in dl)
+    return [Neuron(u, eps - uz, dl), Neuron(u, p - uz, neg), Neuron(u, -p - uz, neg), Neuron(u, -eps - uz, dl)]
 
 
 def affine_ff(d: int, eta: Any, shift: Sequence[Any]) -> FeedForward:
