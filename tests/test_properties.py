@@ -140,3 +140,32 @@ def test_pruned_float_hardmax_equals_dense(seed, d, n):
     sa = SelfAttention(Q=Qm, K=Qm.copy(), V=eye(d), rho=0)
     dense = sa.weights_float(X) @ X
     assert np.allclose(sa._hardmax_mean_float(X), dense, rtol=1e-12, atol=1e-12)
+
+
+def _naive_ff(ff: FeedForward, X: np.ndarray) -> list:
+    out = []
+    for x in X:
+        h = [
+            max(sum((a * v for a, v in zip(ff.U[k], x, strict=True)), QQ(0)) + ff.b[k], QQ(0)) for k in range(ff.width)
+        ]
+        out.append([ff.eta * x[r] + sum((ff.W[r, k] * h[k] for k in range(ff.width)), QQ(0)) for r in range(ff.d)])
+    return out
+
+
+@SETTINGS
+@given(st.integers(0, 10**6), st.integers(2, 4), st.integers(1, 12), st.sampled_from([1, "1/2"]))
+def test_feedforward_equals_naive_evaluation(seed, d, n, eta):
+    """Grouped/segment evaluation == per-token exact ReLU evaluation, kinks hit exactly included."""
+    from exactinterp.construct.primitives import bump_neurons, constant_neuron, ff_from_neurons, snap_neurons
+
+    rng = np.random.default_rng(seed)
+    X = rand_q_matrix(rng, n, d, lo=-3, hi=3, den=2)
+    z = X[0]
+    u = [QQ(int(v)) for v in rng.integers(-3, 4, size=d)]
+    neurons = bump_neurons(u, z, QQ(1, 2), [QQ(1)] * d, plateau=QQ(1, 4)) + bump_neurons(
+        u, X[-1], QQ(1, 3), [QQ(-2)] * d
+    )
+    neurons += snap_neurons(d, 0, X[n // 2][0], QQ(1, 2), QQ(1, 4)) + [constant_neuron([QQ(1, 3)] * d)]
+    ff = ff_from_neurons(d, neurons, eta=eta)
+    got = ff.apply(State.from_sequences([X])).E.tolist()
+    assert got == _naive_ff(ff, X)

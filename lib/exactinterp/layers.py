@@ -18,7 +18,7 @@ from typing import Any
 import flint
 import numpy as np
 
-from .numbers import ONE, ZERO, Q, q_matrix, q_to_str, q_vector, to_float_array, to_q
+from .numbers import ONE, ZERO, Q, q_matrix, q_to_str, q_vector, row_key, to_float_array, to_q
 from .state import BALL_PREC, State
 
 __all__ = ["FeedForward", "SelfAttention", "Block", "LayerError"]
@@ -82,6 +82,71 @@ def _certain_sign(v: Any) -> int | None:
 
 
 @dataclass(eq=False)
+class _Group:
+    """Neurons k of one FF sharing the row u = U[k]: kinks at t = -b_k, affine pieces in t = <u, x>.
+
+    Segment s (0..K) holds the t with exactly s kinks strictly below t (a neuron is active iff
+    t > -b_k). On segment s the group adds ``alpha[s] * t + beta[s]`` (vectors in Q^d).
+    """
+
+    u: np.ndarray
+    uf: np.ndarray
+    u1: float
+    th: list  # exact sorted distinct kinks
+    thf: np.ndarray
+    alpha: list
+    beta: list
+    alpha_nz: np.ndarray
+    zero: np.ndarray
+
+    @classmethod
+    def build(cls, ff: FeedForward, ks: list[int]) -> _Group:
+        u = ff.U[ks[0]]
+        kinks = sorted({-ff.b[k] for k in ks})
+        alpha, beta, anz, zero = [], [], [], []
+        d = ff.d
+        for s in range(len(kinks) + 1):
+            act = [k for k in ks if s > 0 and -ff.b[k] <= kinks[s - 1]]
+            a = np.full(d, ZERO, dtype=object)
+            c = np.full(d, ZERO, dtype=object)
+            for k in act:
+                a = a + ff.W[:, k]
+                c = c + ff.W[:, k] * ff.b[k]
+            if _is_zero(u):  # a constant neuron: t = 0 always
+                a = np.full(d, ZERO, dtype=object)
+            alpha.append(a)
+            beta.append(c)
+            anz.append(not _is_zero(a))
+            zero.append(_is_zero(a) and _is_zero(c))
+        uf = to_float_array(u)
+        return cls(
+            u=u,
+            uf=uf,
+            u1=float(np.abs(uf).sum()),
+            th=kinks,
+            thf=np.array([float(v) for v in kinks]),
+            alpha=alpha,
+            beta=beta,
+            alpha_nz=np.array(anz),
+            zero=np.array(zero),
+        )
+
+    def segment(self, t: Any) -> int | None:
+        """Exact segment of t (None for a ball straddling a kink)."""
+        s = 0
+        for k in self.th:
+            diff = t - k
+            sign = _certain_sign(diff)
+            if sign is None:
+                return None
+            if sign > 0:
+                s += 1
+            else:
+                break
+        return s
+
+
+@dataclass(eq=False)
 class FeedForward:
     """Token-wise ``eta x + W relu(U x + b)``; U: w×d, b: w, W: d×w (exact rationals)."""
 
@@ -102,7 +167,6 @@ class FeedForward:
             raise LayerError(f"U has shape {self.U.shape}, expected ({w}, {d})")
         self.Uf, self.bf, self.Wf = (to_float_array(a) for a in (self.U, self.b, self.W))
         self.etaf = float(self.eta)
-        self._absU_row = np.abs(self.Uf).sum(axis=1)
 
     @classmethod
     def identity(cls, d: int) -> FeedForward:
@@ -134,84 +198,74 @@ class FeedForward:
         return self.etaf * F + np.maximum(F @ self.Uf.T + self.bf, 0.0) @ self.Wf.T
 
     # exact forward
-    def _affine(self, pattern: bytes) -> tuple[str, Any, np.ndarray]:
-        """Exact affine map (kind, A or alpha, c) of the FF on one activation pattern."""
-        hit = self._cache.get(pattern)
-        if hit is not None:
-            return hit
-        act = np.frombuffer(pattern, dtype=bool)
-        d = self.d
-        Wa, Ua, ba = self.W[:, act], self.U[act, :], self.b[act]
-        A = Wa.dot(Ua) if act.any() else np.full((d, d), ZERO, dtype=object)
-        c = Wa.dot(ba) if act.any() else np.full(d, ZERO, dtype=object)
-        for k in range(d):
-            A[k, k] = A[k, k] + self.eta
-        off_diag_zero = all(A[i, j] == 0 for i in range(d) for j in range(d) if i != j)
-        if off_diag_zero and all(A[k, k] == A[0, 0] for k in range(d)):
-            alpha = A[0, 0]
-            kind = "identity" if alpha == 1 and _is_zero(c) else "scalar"
-            out = (kind, alpha, c)
-        else:
-            out = ("matrix", A, c)
-        self._cache[pattern] = out
-        return out
+    def _groups(self) -> list[_Group]:
+        """Neurons grouped by equal U rows: on each group the FF is piecewise linear in t = <u, x>."""
+        if "groups" not in self._cache:
+            by_row: dict[tuple, list[int]] = {}
+            for k in range(self.width):
+                by_row.setdefault(row_key(self.U[k]), []).append(k)
+            self._cache["groups"] = [_Group.build(self, ks) for ks in by_row.values()]
+        return self._cache["groups"]
 
     def apply(self, st: State, inplace: bool = False) -> State:
-        """Exact forward on every token of ``st`` (on a copy unless ``inplace``)."""
+        """Exact forward on every token of ``st`` (on a copy unless ``inplace``).
+
+        For each group of neurons sharing a direction u, the float64 shadow locates t = <u, x> among
+        the group's kinks; a token within the float error of a kink is located exactly. A group whose
+        segment contributes nothing (both sides of a bump, say) costs no exact work, so a token far
+        from every kink with eta = 1 is left untouched. Ball tokens whose segment is uncertain are
+        evaluated with ball ReLUs.
+        """
         st = st if inplace else st.copy()
+        n = st.n_total
         if self.width == 0:
             if self.eta != 1:
-                st.set_rows(np.arange(st.n_total), st.E * self.eta)
+                st.set_rows(np.arange(n), st.E * self.eta, exact=not st.R.any())
             return st
+        groups = self._groups()
         F = st.F
-        if not np.all(np.isfinite(F)) or np.abs(F).max(initial=0) > 1e150:
-            ambiguous = np.ones((st.n_total, self.width), dtype=bool)
-            pre = np.zeros((st.n_total, self.width))
-        else:
-            pre = F @ self.Uf.T + self.bf
+        finite = bool(np.all(np.isfinite(F))) and np.abs(F).max(initial=0) <= 1e150
+        seg = np.zeros((n, len(groups)), dtype=np.int64)
+        amb = np.ones((n, len(groups)), dtype=bool)
+        if finite:
             slack = np.abs(F).max(axis=1, initial=0.0) * _U + st.R * (1 + _U)
-            err = slack[:, None] * self._absU_row[None, :] + _U * (np.abs(F) @ np.abs(self.Uf).T + np.abs(self.bf))
-            ambiguous = np.abs(pre) <= err
-        active = pre > 0
-        ball_rows: list[int] = []
-        for rep, members in st.copy_groups(np.nonzero(ambiguous.any(axis=1))[0]):
-            for k in np.nonzero(ambiguous[rep])[0]:
-                s = _certain_sign(_exact_dot(self.U[k], st.E[rep]) + self.b[k])
+            absF = np.abs(F)
+            for gi, g in enumerate(groups):
+                t = F @ g.uf
+                err = slack * g.u1 + _U * (absF @ np.abs(g.uf)) + 1e-300
+                seg[:, gi] = np.searchsorted(g.thf, t, "left")
+                lo = np.where(seg[:, gi] > 0, g.thf[np.maximum(seg[:, gi] - 1, 0)], -np.inf)
+                hi = np.where(seg[:, gi] < len(g.thf), g.thf[np.minimum(seg[:, gi], len(g.thf) - 1)], np.inf)
+                near_lo = np.isfinite(lo) & (t - lo <= err + _U * np.abs(np.where(np.isfinite(lo), lo, 0.0)))
+                near_hi = np.isfinite(hi) & (hi - t <= err + _U * np.abs(np.where(np.isfinite(hi), hi, 0.0)))
+                amb[:, gi] = near_lo | near_hi
+        ball_rows: set[int] = set()
+        for rep, members in st.copy_groups(np.nonzero(amb.any(axis=1))[0]):
+            for gi in np.nonzero(amb[rep])[0]:
+                s = groups[gi].segment(_exact_dot(groups[gi].u, st.E[rep]))
                 if s is None:
-                    ball_rows.extend(int(m) for m in members)
+                    ball_rows.update(int(m) for m in members)
                     break
-                active[members, k] = s > 0
-        ball_set = set(ball_rows)
-        if self.width <= 62:
-            codes = active.astype(np.int64) @ (np.int64(1) << np.arange(self.width, dtype=np.int64))
-            _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-        else:
-            _, first, inverse = np.unique(np.packbits(active, axis=1), axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[order], np.arange(len(first) + 1))
-        for g in range(len(first)):
-            idx = order[bounds[g] : bounds[g + 1]]
-            if ball_set:
-                idx = np.array([i for i in idx if i not in ball_set], dtype=int)
-            if len(idx) == 0:
-                continue
-            kind, A, c = self._affine(active[first[g]].tobytes())
-            if kind == "identity":
-                continue
-            groups = st.copy_groups(idx)  # evaluate once per distinct value, then broadcast
-            reps = np.array([r for r, _ in groups], dtype=int)
-            X = st.E[reps]
-            if kind == "scalar":
-                if A == 0:
-                    new = np.tile(c, (len(reps), 1))
-                else:
-                    new = X * A + c if not _is_zero(c) else X * A
-            else:
-                new = X.dot(A.T) + c
+                seg[members, gi] = s
+        nonzero = np.zeros((n, len(groups)), dtype=bool)
+        for gi, g in enumerate(groups):
+            nonzero[:, gi] = ~g.zero[seg[:, gi]]
+        work = np.nonzero(nonzero.any(axis=1) | (self.eta != 1))[0]
+        if ball_rows:
+            work = np.array([i for i in work if i not in ball_rows], dtype=int)
+        if len(work):
+            cgroups = st.copy_groups(work)
+            reps = np.array([r for r, _ in cgroups], dtype=int)
+            new = st.E[reps] * self.eta if self.eta != 1 else st.E[reps].copy()
+            for r, i in enumerate(reps):
+                for gi in np.nonzero(nonzero[i])[0]:
+                    g = groups[gi]
+                    sg = seg[i, gi]
+                    t = _exact_dot(g.u, st.E[i]) if g.alpha_nz[sg] else ZERO
+                    new[r] = new[r] + (g.alpha[sg] * t + g.beta[sg] if g.alpha_nz[sg] else g.beta[sg])
             st.set_rows(reps, new, exact=not st.R[reps].any())
-            st.broadcast(groups)
-        for i in sorted(ball_set):  # a ball straddles a ReLU kink: evaluate with ball ReLUs
+            st.broadcast(cgroups)
+        for i in sorted(ball_rows):  # a ball straddles a ReLU kink: evaluate with ball ReLUs
             x = st.E[i]
             h = [_relu_ball(_exact_dot(self.U[k], x) + self.b[k]) for k in range(self.width)]
             new = np.array(
