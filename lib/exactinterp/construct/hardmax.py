@@ -361,9 +361,12 @@ def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], all_values: bool, e
             vals_E = pts
             vf = to_float_array(np.array(pts, dtype=object))
         u, gap = best_direction(vf, direction_candidates(d, seed=7 + g0))
+        if not gap > 0:  # fallback: moment curves (1, a, a^2, ...) with larger a separate dense grids
+            wide = [tuple(to_q(a) ** k for k in range(d)) for a in (7, 11, 17, 29, 53, 101, 211, 401, 1009, 4001)]
+            u, gap = best_direction(vf, wide)
         if not gap > 0:
             raise ConstructionError("not supported by this construction: two values have equal projections")
-        eps = power_of_two_below(gap / 3)
+        eps = power_of_two_below(gap / 3) if np.isfinite(gap) else ONE  # one value only: any width
         neurons: list[Neuron] = []
         for z, dest in group:
             _check_isolated(b, u, z, eps, vals_E)

@@ -1,0 +1,188 @@
+"""The temperature lemma (ours): softmax is exponentially close to hardmax, with an explicit τ.
+
+For one sequence X, token i, scores ``s_ik = <Q x_i, K x_k>``, maximiser set ``C_i`` and score gap
+``γ_i = max_k s_ik - max_{k ∉ C_i} s_ik``, the softmax weight outside ``C_i`` is
+``p_i ≤ (n - |C_i|) / |C_i| · exp(-γ_i / τ)`` and
+
+    ‖SA_τ(X)_i - SA_0(X)_i‖ ≤ ‖V‖ p_i max_k ‖x_k - mean(x_C)‖ ≤ (n - 1) ‖V‖ diam(X) exp(-γ_i / τ).
+
+Hence every token is within δ of its hardmax image as soon as
+``τ ≤ τ_0(δ) = γ_min / ln((n - 1) ‖V‖ diam(X) / δ)``. Exact quantities (scores, gaps) are
+rationals; the measured deviation uses mpmath at high precision (independent of the lemma).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import flint
+import mpmath
+import numpy as np
+
+from .construct.primitives import power_of_two_below
+from .layers import SelfAttention
+from .numbers import Q, q_matrix, to_float_array
+
+__all__ = [
+    "score_matrix",
+    "score_gaps",
+    "GapReport",
+    "layer_gaps",
+    "operator_norm_upper",
+    "diameter_upper",
+    "temperature_bound",
+    "choose_temperature",
+    "lemma_bounds",
+    "measured_deviation",
+]
+
+
+def _mp(v: Any) -> Any:
+    """An exact rational as an mpmath number (at the working precision)."""
+    return mpmath.mpf(int(v.p)) / int(v.q) if isinstance(v, Q) else mpmath.mpf(v)
+
+
+def _as_q(X: Any) -> np.ndarray:
+    return X if isinstance(X, np.ndarray) and X.dtype == object else q_matrix(X)
+
+
+def score_matrix(sa: SelfAttention, X: Any) -> np.ndarray:
+    """Exact n×n score matrix ``<Q x_i, K x_k>`` of one rational sequence (flint matrices)."""
+    X = _as_q(X)
+    n, d = X.shape
+    Xm = flint.fmpq_mat(n, d, [v for v in X.ravel()])
+    Qm = flint.fmpq_mat(sa.h, d, [v for v in sa.Q.ravel()])
+    Km = flint.fmpq_mat(sa.h, d, [v for v in sa.K.ravel()])
+    S = (Xm * Qm.transpose()) * (Xm * Km.transpose()).transpose()
+    return np.array([[S[i, k] for k in range(n)] for i in range(n)], dtype=object)
+
+
+def score_gaps(sa: SelfAttention, X: Any) -> list[tuple[tuple[int, ...], Any]]:
+    """For every token: (maximiser set C_i, exact gap γ_i), γ_i = None when every score ties."""
+    S = score_matrix(sa, X)
+    out = []
+    for row in S:
+        top = max(row)
+        C = tuple(k for k, v in enumerate(row) if v == top)
+        rest = [v for v in row if v != top]
+        out.append((C, top - max(rest) if rest else None))
+    return out
+
+
+@dataclass
+class GapReport:
+    """What the temperature lemma needs from one layer over a list of sequences."""
+
+    gamma_min: Any  # smallest exact score gap (None if every row ties)
+    n_max: int  # longest sequence
+    diam: float  # upper bound of the largest Euclidean diameter (float, rounded up)
+    vnorm: float  # upper bound of ‖V‖_2
+
+    def tau0(self, delta: float) -> float:
+        """τ_0(δ) of the lemma for this layer (inf if no score decision is needed)."""
+        if self.gamma_min is None:
+            return math.inf
+        return temperature_bound(float(self.gamma_min), self.n_max, self.vnorm, self.diam, delta)
+
+
+def operator_norm_upper(V: np.ndarray) -> float:
+    """An upper bound of the spectral norm of an exact matrix (float, rounded up)."""
+    Vf = to_float_array(V)
+    return float(np.linalg.norm(Vf, 2)) * (1 + 1e-12) + 1e-300
+
+
+def diameter_upper(X: Any) -> float:
+    """An upper bound of max_{k,l} ‖x_k - x_l‖ (per-coordinate spreads, exact, then rounded up)."""
+    X = _as_q(X)
+    spread = [max(X[:, c]) - min(X[:, c]) for c in range(X.shape[1])]
+    return math.sqrt(sum(float(s) ** 2 for s in spread)) * (1 + 1e-12)
+
+
+def layer_gaps(sa: SelfAttention, seqs: Sequence[Any]) -> GapReport:
+    """Score gaps, longest length and largest diameter of ``sa`` over rational sequences."""
+    gmin = None
+    for X in seqs:
+        for _, g in score_gaps(sa, X):
+            if g is not None and (gmin is None or g < gmin):
+                gmin = g
+    return GapReport(
+        gamma_min=gmin,
+        n_max=max(len(X) for X in seqs),
+        diam=max(diameter_upper(X) for X in seqs),
+        vnorm=operator_norm_upper(sa.V),
+    )
+
+
+def temperature_bound(gamma: float, n: int, vnorm: float, diam: float, delta: float) -> float:
+    """τ_0(δ) = γ / ln((n - 1) ‖V‖ diam / δ); the logarithm is clamped below at 1 (then τ_0 = γ)."""
+    if not (gamma > 0 and delta > 0):
+        raise ValueError("temperature_bound needs gamma > 0 and delta > 0")
+    ratio = max(n - 1, 1) * vnorm * diam / delta
+    return gamma / max(math.log(ratio) if ratio > 0 else 0.0, 1.0)
+
+
+def choose_temperature(bound: float) -> Any:
+    """A simple rational temperature at or below ``bound``: the largest power of two (exact)."""
+    return power_of_two_below(bound * (1 - 1e-9))
+
+
+def lemma_bounds(sa: SelfAttention, X: Any, tau: Any) -> tuple[float, float]:
+    """(sharp, coarse) bounds of max_i ‖SA_τ(X)_i - SA_0(X)_i‖ from the lemma, evaluated in mpmath."""
+    X = _as_q(X)
+    n = len(X)
+    vnorm = operator_norm_upper(sa.V)
+    diam = diameter_upper(X)
+    Xf = [[_mp(v) for v in row] for row in X]
+    t = _mp(tau)
+    sharp = coarse = mpmath.mpf(0)
+    for C, g in score_gaps(sa, X):
+        if g is None:
+            continue
+        e = mpmath.exp(-(_mp(g)) / t)
+        mean = [sum(Xf[k][c] for k in C) / len(C) for c in range(X.shape[1])]
+        far = max(mpmath.sqrt(sum((Xf[k][c] - mean[c]) ** 2 for c in range(X.shape[1]))) for k in range(n))
+        sharp = max(sharp, vnorm * (n - len(C)) / len(C) * e * far)
+        coarse = max(coarse, (n - 1) * vnorm * diam * e)
+    return float(sharp), float(coarse)
+
+
+def measured_deviation(sa: SelfAttention, X: Any, tau: Any, dps: int | None = None) -> float:
+    """max_i ‖SA_τ(X)_i - SA_0(X)_i‖ computed directly in mpmath (default: 30 digits below the bound)."""
+    X = _as_q(X)
+    n, d = X.shape
+    S = score_matrix(sa, X)
+    hard = hardmax_twin(sa).apply(_state(X))
+    if dps is None:
+        _, coarse = lemma_bounds(sa, X, tau)
+        dps = 30 + (int(-math.log10(coarse)) if 0 < coarse < 1 else 0)
+    with mpmath.workdps(dps):
+        t = _mp(tau)
+        Xm = [[_mp(v) for v in row] for row in X]
+        Vm = [[_mp(v) for v in row] for row in sa.V]
+        rho = _mp(sa.rho)
+        worst = mpmath.mpf(0)
+        for i in range(n):
+            s = [_mp(v) for v in S[i]]
+            m = max(s)
+            w = [mpmath.exp((v - m) / t) for v in s]
+            tot = mpmath.fsum(w)
+            avg = [mpmath.fsum(w[k] * Xm[k][c] for k in range(n)) / tot for c in range(d)]
+            soft = [rho * Xm[i][c] + mpmath.fsum(Vm[c][r] * avg[r] for r in range(d)) for c in range(d)]
+            h = hard.E[i]
+            dev = mpmath.sqrt(mpmath.fsum((soft[c] - _mp(h[c])) ** 2 for c in range(d)))
+            worst = max(worst, dev)
+        return float(worst)
+
+
+def _state(X: np.ndarray):
+    from .state import State
+
+    return State.from_sequences([X])
+
+
+def hardmax_twin(sa: SelfAttention) -> SelfAttention:
+    """The same layer at τ = 0."""
+    return SelfAttention(Q=sa.Q, K=sa.K, V=sa.V, rho=sa.rho, tau=0)
