@@ -24,7 +24,7 @@ import numpy as np
 
 from .construct.primitives import power_of_two_below
 from .layers import SelfAttention
-from .numbers import Q, q_matrix, to_float_array
+from .numbers import ONE, Q, q_matrix, to_float_array
 
 __all__ = [
     "score_matrix",
@@ -35,8 +35,14 @@ __all__ = [
     "diameter_upper",
     "temperature_bound",
     "choose_temperature",
+    "scale_temperature",
     "lemma_bounds",
     "measured_deviation",
+    "LemmaExperiment",
+    "lemma_experiment",
+    "engine_encloses",
+    "clustering_sequence",
+    "temperature_against_n",
 ]
 
 
@@ -129,6 +135,21 @@ def choose_temperature(bound: float) -> Any:
     return power_of_two_below(bound * (1 - 1e-9))
 
 
+def scale_temperature(sa: SelfAttention, seqs: Sequence[Any]) -> Any:
+    """Smallest power of two ≥ max |score| over rational sequences: τ at the scale of the scores.
+
+    A separating softmax layer wants weights far from 0 and 1 (every token contributes), the
+    opposite of the clustering layer: a small τ makes the updates of distant tokens e^{-100} tiny.
+    """
+    top = max(abs(v) for X in seqs for v in score_matrix(sa, X).ravel())
+    t = ONE
+    while t < top:
+        t = t * 2
+    while t / 2 >= top and top > 0:
+        t = t / 2
+    return t
+
+
 def lemma_bounds(sa: SelfAttention, X: Any, tau: Any) -> tuple[float, float]:
     """(sharp, coarse) bounds of max_i ‖SA_τ(X)_i - SA_0(X)_i‖ from the lemma, evaluated in mpmath."""
     X = _as_q(X)
@@ -175,6 +196,108 @@ def measured_deviation(sa: SelfAttention, X: Any, tau: Any, dps: int | None = No
             dev = mpmath.sqrt(mpmath.fsum((soft[c] - _mp(h[c])) ** 2 for c in range(d)))
             worst = max(worst, dev)
         return float(worst)
+
+
+@dataclass
+class LemmaExperiment:
+    """Measured deviations and the lemma's bounds over random layers (one row per layer)."""
+
+    measured: np.ndarray
+    sharp: np.ndarray
+    coarse: np.ndarray
+    at_tau0: np.ndarray  # measured deviation / δ at τ = τ_0(δ)
+
+
+def lemma_experiment(count: int, seed: int = 0, n_max: int = 24) -> LemmaExperiment:
+    """Random layers at random temperatures: measured deviation (mpmath) and the two bounds.
+
+    τ is drawn so that the coarse bound lies between 1e-40 and 10; a second run per layer sets
+    τ = τ_0(δ) for a random δ and records deviation / δ (at most 1 by the lemma).
+    """
+    from .suite import random_attention_layer
+
+    rng = np.random.default_rng(seed)
+    rows, ratios = [], []
+    while len(rows) < count:
+        d, n = int(rng.integers(2, 5)), int(rng.integers(2, n_max + 1))
+        X, sa = random_attention_layer(rng, d, n)
+        g = layer_gaps(sa, [X])
+        if g.gamma_min is None:
+            continue
+        lead = (n - 1) * g.vnorm * g.diam
+        target = 10 ** rng.uniform(-40, 1)
+        tau = Q(int(float(g.gamma_min) / max(math.log(lead / target), 0.05) * 2**20) + 1, 2**20)
+        sharp, coarse = lemma_bounds(sa, X, tau)
+        rows.append((measured_deviation(sa, X, tau), sharp, coarse))
+        delta = 10 ** rng.uniform(-12, -1)
+        tau0 = choose_temperature(g.tau0(delta))
+        ratios.append(measured_deviation(sa, X, tau0) / delta)
+    arr = np.array(rows)
+    return LemmaExperiment(arr[:, 0], arr[:, 1], arr[:, 2], np.array(ratios))
+
+
+def clustering_sequence(rng: np.random.Generator, n: int, d: int = 2, t: int = 3) -> np.ndarray:
+    """A leader t·1 followed by n - 1 random box tokens with coordinates in [1/2, 1) (denominator 64)."""
+    rows = [[Q(t)] * d] + [[Q(int(v), 64) for v in rng.integers(32, 64, size=d)] for _ in range(n - 1)]
+    return np.array(rows, dtype=object)
+
+
+def temperature_against_n(ns: Sequence[int], delta: float, d: int = 2, t: int = 3, seed: int = 0) -> dict:
+    """τ_0(δ) of the clustering layer (Q = K = V = I) on sequences of growing length n.
+
+    Also returns the lower model γ_lb / ln((n-1) diam / δ) with γ_lb = (t - 1) d / 2 (the gap bound
+    of the box tokens, coordinates ≥ 1/2) and the float64 deviation at the chosen power-of-two τ.
+    """
+    from .construct.primitives import clustering_sa
+
+    rng = np.random.default_rng(seed)
+    out: dict = {"n": [], "tau0": [], "tau": [], "model": [], "gamma": [], "deviation": []}
+    sa1 = clustering_sa(d, 1)
+    for n in ns:
+        X = clustering_sequence(rng, n, d, t)
+        g = layer_gaps(sa1, [X])
+        tau0 = g.tau0(delta)
+        tau = choose_temperature(tau0)
+        sa = clustering_sa(d, tau)
+        Xf = to_float_array(X)
+        dev = float(np.max(np.linalg.norm(sa.forward_float(Xf) - Xf[0], axis=1)))
+        gl = (t - 1) * d / 2
+        out["n"].append(n)
+        out["tau0"].append(tau0)
+        out["tau"].append(tau)
+        out["gamma"].append(g.gamma_min)
+        out["model"].append(temperature_bound(gl, n, 1.0, g.diam, delta))
+        out["deviation"].append(dev)
+    return {k: (np.array(v) if k in ("n", "tau0", "model", "deviation") else v) for k, v in out.items()}
+
+
+def engine_encloses(sa: SelfAttention, X: Any, dps: int = 60) -> bool:
+    """True iff the engine's ball output of the softmax layer ``sa`` contains the mpmath value."""
+    X = _as_q(X)
+    n, d = X.shape
+    balls = sa.apply(_state(X)).E
+    S = score_matrix(sa, X)
+    with mpmath.workdps(dps):
+        t = _mp(sa.tau)
+        Xm = [[_mp(v) for v in row] for row in X]
+        for i in range(n):
+            s = [_mp(v) for v in S[i]]
+            m = max(s)
+            w = [mpmath.exp((v - m) / t) for v in s]
+            tot = mpmath.fsum(w)
+            avg = [mpmath.fsum(w[k] * Xm[k][c] for k in range(n)) / tot for c in range(d)]
+            for c in range(d):
+                val = _mp(sa.rho) * Xm[i][c] + mpmath.fsum(_mp(sa.V[c, r]) * avg[r] for r in range(d))
+                ball = balls[i, c]
+                if isinstance(ball, Q):
+                    ok = abs(val - _mp(ball)) <= mpmath.mpf(10) ** (5 - dps)
+                else:
+                    mid = mpmath.mpf(ball.mid().str(dps + 10, radius=False))
+                    rad = mpmath.mpf(ball.rad().str(20, radius=False))
+                    ok = abs(val - mid) <= rad * (1 + mpmath.mpf(10) ** -15) + mpmath.mpf(10) ** (5 - dps)
+                if not ok:
+                    return False
+    return True
 
 
 def _state(X: np.ndarray):

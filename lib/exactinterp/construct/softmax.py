@@ -34,7 +34,16 @@ from ..transformer import Transformer
 from .hardmax import Build, ConstructionError, box, interpolation, leader_selection, separation, start
 from .primitives import clustering_sa, ff_from_neurons, identity_sa, power_of_two_below, snap_neurons
 
-__all__ = ["build_softmax", "construct_softmax", "snap_plan", "SnapPlan", "block_bounds"]
+__all__ = [
+    "build_softmax",
+    "construct_softmax",
+    "snap_plan",
+    "SnapPlan",
+    "block_bounds",
+    "pre_clustering_state",
+    "clustering_temperature",
+    "certify",
+]
 
 #: Temperature of the score-free layers (all-tie, identity): any τ > 0 gives the same layer.
 TRIVIAL_TAU = ONE
@@ -150,6 +159,26 @@ def _snap(b: Build) -> None:
         raise ConstructionError("the snap did not land every token on its leader point")
 
 
+def pre_clustering_state(b: Build) -> State:
+    """The exact (rational) tokens entering the clustering layer of a finished build."""
+    i = [s.name for s in b.steps].index("leaders")
+    st = b.steps[i - 1].state
+    blocks = b.steps[i].blocks
+    for blk in blocks[:-1]:
+        st = blk.apply(st)
+    return blocks[-1].ff.apply(st)
+
+
+def clustering_temperature(b: Build, delta: Any) -> tuple[float, Any]:
+    """(τ_0(δ), the chosen power of two) of the temperature lemma for this build's clustering layer."""
+    from ..temperature import choose_temperature, layer_gaps
+
+    gaps = layer_gaps(clustering_sa(b.d, TRIVIAL_TAU), _representatives(b, pre_clustering_state(b)))
+    gaps.n_max = max(b.ds.n)
+    tau0 = gaps.tau0(float(delta))
+    return tau0, choose_temperature(tau0)
+
+
 def build_softmax(ds: Dataset, *, max_width: int | None = 3, delta: Any | None = None) -> Build:
     """Run separation, box, leaders + softmax clustering, snap, interpolation; keep every state.
 
@@ -166,6 +195,42 @@ def build_softmax(ds: Dataset, *, max_width: int | None = 3, delta: Any | None =
     _snap(b)
     interpolation(b)
     return b
+
+
+def certify(ds: Dataset, family: str = "") -> dict:
+    """Build, verify (ball-certified) and measure one dataset: a row for the chapter's tables."""
+    import time
+
+    from ..verify import verify
+
+    t0 = time.perf_counter()
+    b = build_softmax(ds)
+    t1 = time.perf_counter()
+    rep = verify(b.transformer, ds)
+    t2 = time.perf_counter()
+    info = b.info["softmax"]
+    ours, paper = block_bounds(ds)
+    return {
+        "family": family,
+        "d": ds.d,
+        "N": ds.N,
+        "n_max": max(ds.n),
+        "sum_m": ds.sum_m,
+        "blocks": b.transformer.num_blocks,
+        "ours": ours,
+        "paper": paper,
+        "params": b.transformer.num_parameters,
+        "tau": info["tau"],
+        "tau0": info["tau0"],
+        "delta": info["delta"],
+        "radius": info["radius"],
+        "b_min": min(info["snap_b"]),
+        "certified": rep.ok and rep.certified,
+        "summary": rep.summary(),
+        "float_dev": rep.float_deviation,
+        "construct_s": t1 - t0,
+        "verify_s": t2 - t1,
+    }
 
 
 def construct_softmax(ds: Dataset, *, max_width: int | None = 3, delta: Any | None = None) -> Transformer:
