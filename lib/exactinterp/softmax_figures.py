@@ -259,22 +259,33 @@ def draw_temperature(ns: np.ndarray, tau0: np.ndarray, model: np.ndarray, tau: S
 
 
 def suite_table(rows: list[dict]) -> str:
-    """Markdown table per family: datasets, certified, blocks vs bounds, τ, radius / b, float64."""
-    fams = list(dict.fromkeys(r["family"] for r in rows))
-    out = [
-        "| family | datasets | certified | max blocks / (2Σm+3) | max blocks / (2Σm+3N) | smallest τ "
-        "| max radius / b | max float64 dev. |",
-        "|---|---|---|---|---|---|---|---|",
+    """HTML table per family: datasets, certified, blocks vs bounds, τ, radius / b, float64 deviation."""
+    head = [
+        "family",
+        "datasets",
+        "certified",
+        "max blocks / (2Σm+3)",
+        "max blocks / (2Σm+3N)",
+        "smallest τ",
+        "max radius / b",
+        "max float64 deviation",
     ]
-    for f in fams:
+    body = []
+    for f in dict.fromkeys(r["family"] for r in rows):
         rs = [r for r in rows if r["family"] == f]
-        out.append(
-            f"| {f} | {len(rs)} | {sum(r['certified'] for r in rs)} "
-            f"| {max(r['blocks'] / r['ours'] for r in rs):.2f} | {max(r['blocks'] / r['paper'] for r in rs):.2f} "
-            f"| {min(r['tau'] for r in rs)} | {max(r['radius'] / float(r['b_min']) for r in rs):.1e} "
-            f"| {max(r['float_dev'] for r in rs):.1e} |"
-        )
-    return "\n".join(out)
+        cells = [
+            f,
+            str(len(rs)),
+            str(sum(r["certified"] for r in rs)),
+            f"{max(r['blocks'] / r['ours'] for r in rs):.2f}",
+            f"{max(r['blocks'] / r['paper'] for r in rs):.2f}",
+            str(min(r["tau"] for r in rs)),
+            f"{max(r['radius'] / float(r['b_min']) for r in rs):.1e}",
+            f"{max(r['float_dev'] for r in rs):.1e}",
+        ]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    th = "".join(f"<th>{h}</th>" for h in head)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 _ = (Q, to_float_array, LEADER)
