@@ -210,3 +210,16 @@ def test_softmax_separation_block_is_rank_one_capable():
         outs = [sa.forward_float(np.array(s, dtype=float)) for s in seqs]
         assert (np.max(np.abs(outs[0][0] - outs[1][0])) < 1e-12) == same
     assert math.isfinite(float(choose_temperature(0.3)))
+
+
+def test_engine_enclosures_are_checked_against_mpmath():
+    from exactinterp.suite import random_attention_layer
+    from exactinterp.temperature import engine_encloses
+
+    rng = np.random.default_rng(8)
+    ok = wrong = 0
+    for _ in range(20):
+        X, sa = random_attention_layer(rng, 2, 6, tau=QQ(1, 8))
+        ok += engine_encloses(sa, X)
+        wrong += not engine_encloses(sa, X, tau_check=QQ(1, 2))
+    assert ok == 20 and wrong > 0  # the check can fail

@@ -62,8 +62,10 @@ def score_matrix(sa: SelfAttention, X: Any) -> np.ndarray:
     Xm = flint.fmpq_mat(n, d, [v for v in X.ravel()])
     Qm = flint.fmpq_mat(sa.h, d, [v for v in sa.Q.ravel()])
     Km = flint.fmpq_mat(sa.h, d, [v for v in sa.K.ravel()])
-    S = (Xm * Qm.transpose()) * (Xm * Km.transpose()).transpose()
-    return np.array([[S[i, k] for k in range(n)] for i in range(n)], dtype=object)
+    S = ((Xm * Qm.transpose()) * (Xm * Km.transpose()).transpose()).entries()
+    out = np.empty(n * n, dtype=object)
+    out[:] = S
+    return out.reshape(n, n)
 
 
 def score_gaps(sa: SelfAttention, X: Any) -> list[tuple[tuple[int, ...], Any]]:
@@ -271,14 +273,18 @@ def temperature_against_n(ns: Sequence[int], delta: float, d: int = 2, t: int = 
     return {k: (np.array(v) if k in ("n", "tau0", "model", "deviation") else v) for k, v in out.items()}
 
 
-def engine_encloses(sa: SelfAttention, X: Any, dps: int = 60) -> bool:
-    """True iff the engine's ball output of the softmax layer ``sa`` contains the mpmath value."""
+def engine_encloses(sa: SelfAttention, X: Any, dps: int = 60, tau_check: Any = None) -> bool:
+    """True iff the engine's ball output of the softmax layer ``sa`` contains the mpmath value.
+
+    ``tau_check`` (default ``sa.tau``) is the temperature of the mpmath evaluation (tests use a
+    wrong one to see the check fail).
+    """
     X = _as_q(X)
     n, d = X.shape
     balls = sa.apply(_state(X)).E
     S = score_matrix(sa, X)
     with mpmath.workdps(dps):
-        t = _mp(sa.tau)
+        t = _mp(sa.tau if tau_check is None else tau_check)
         Xm = [[_mp(v) for v in row] for row in X]
         for i in range(n):
             s = [_mp(v) for v in S[i]]
