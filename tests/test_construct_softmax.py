@@ -223,3 +223,10 @@ def test_engine_enclosures_are_checked_against_mpmath():
         ok += engine_encloses(sa, X)
         wrong += not engine_encloses(sa, X, tau_check=QQ(1, 2))
     assert ok == 20 and wrong > 0  # the check can fail
+
+
+def test_unbounded_width_gives_five_blocks():
+    for fam, ds in suite(18, seed=4, d_range=(2, 4), N_max=4, n_max=10, m_max=3):
+        T = construct(ds, "softmax", max_width=None)
+        rep = verify(T, ds)
+        assert rep.ok and T.num_blocks <= 5, (fam, rep.summary())
