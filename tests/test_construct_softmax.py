@@ -230,3 +230,15 @@ def test_unbounded_width_gives_five_blocks():
         T = construct(ds, "softmax", max_width=None)
         rep = verify(T, ds)
         assert rep.ok and T.num_blocks <= 5, (fam, rep.summary())
+
+
+def test_snap_to_targets_variant():
+    from exactinterp.construct.softmax import target_snap_ff
+
+    for fam, ds in suite(27, seed=9, d_range=(2, 5), N_max=4, n_max=10, m_max=3):
+        b = build_softmax(ds, snap_to_targets=True)
+        rep = verify(b.transformer, ds)
+        assert rep.ok and rep.certified, (fam, rep.summary())
+        assert b.transformer.num_blocks <= ds.sum_m + 3
+        assert [s.name for s in b.steps][-1] == "snap"
+    assert callable(target_snap_ff)

@@ -27,12 +27,20 @@ from typing import Any
 import numpy as np
 
 from ..dataset import Dataset
-from ..layers import Block
+from ..layers import Block, FeedForward
 from ..numbers import ONE, ZERO, Q, to_q
 from ..state import State
 from ..transformer import Transformer
 from .hardmax import Build, ConstructionError, box, interpolation, leader_selection, separation, start
-from .primitives import clustering_sa, ff_from_neurons, identity_sa, power_of_two_below, snap_neurons
+from .primitives import (
+    Neuron,
+    clustering_sa,
+    constant_neuron,
+    ff_from_neurons,
+    identity_sa,
+    power_of_two_below,
+    snap_neurons,
+)
 
 __all__ = [
     "build_softmax",
@@ -43,6 +51,7 @@ __all__ = [
     "pre_clustering_state",
     "clustering_temperature",
     "certify",
+    "target_snap_ff",
 ]
 
 #: Temperature of the score-free layers (all-tie, identity): any τ > 0 gives the same layer.
@@ -159,6 +168,45 @@ def _snap(b: Build) -> None:
         raise ConstructionError("the snap did not land every token on its leader point")
 
 
+def target_snap_ff(plan: SnapPlan, leaders: list, d: int) -> FeedForward:
+    """ONE FF (η = 0) that snaps AND interpolates (ours): coordinate l becomes the continuous
+    piecewise-linear map equal to the leader's target coordinate on [c - b_l, c + b_l] for every
+    leader coordinate value c, linear in between (leader coordinates are distinct per axis)."""
+    neurons: list[Neuron] = []
+    first = []
+    for k in range(d):
+        to_target: dict = {}
+        for ld in leaders:
+            c, y = ld.position[k], ld.target[k]
+            if to_target.setdefault(c, y) != y:
+                raise ConstructionError("not supported by this construction: two leaders share a coordinate value")
+        vals, bk = plan.values[k], plan.b[k]
+        ys = [to_target[c] for c in vals]
+        first.append(ys[0])
+        e = tuple(ONE if i == k else ZERO for i in range(d))
+        for r in range(len(vals) - 1):
+            slope = (ys[r + 1] - ys[r]) / (vals[r + 1] - vals[r] - 2 * bk)
+            if slope != 0:
+                neurons.append(Neuron(e, -(vals[r] + bk), tuple(slope * v for v in e)))
+                neurons.append(Neuron(e, -(vals[r + 1] - bk), tuple(-slope * v for v in e)))
+    neurons.append(constant_neuron(first))
+    return ff_from_neurons(d, neurons, eta=ZERO)
+
+
+def _snap_to_targets(b: Build) -> None:
+    """One block: the FF of :func:`target_snap_ff`; every token lands exactly on its target."""
+    info = b.info["softmax"]
+    plan: SnapPlan = info.pop("_plan")
+    info.pop("_hard_state")
+    if not info["radius"] < float(min(plan.b)):
+        raise ConstructionError("enclosure radius after clustering exceeds the snap's flat half-width")
+    ff = target_snap_ff(plan, b.leaders, b.d)
+    info["snap_width"] = ff.width
+    step = b.add("snap", [Block(ff, identity_sa(b.d, TRIVIAL_TAU))])
+    if not step.state.is_exact:  # pragma: no cover - guarded by the radius check
+        raise ConstructionError("the snap did not land every token on an exact point")
+
+
 def pre_clustering_state(b: Build) -> State:
     """The exact (rational) tokens entering the clustering layer of a finished build."""
     i = [s.name for s in b.steps].index("leaders")
@@ -179,11 +227,15 @@ def clustering_temperature(b: Build, delta: Any) -> tuple[float, Any]:
     return tau0, choose_temperature(tau0)
 
 
-def build_softmax(ds: Dataset, *, max_width: int | None = 3, delta: Any | None = None) -> Build:
+def build_softmax(
+    ds: Dataset, *, max_width: int | None = 3, delta: Any | None = None, snap_to_targets: bool = False
+) -> Build:
     """Run separation, box, leaders + softmax clustering, snap, interpolation; keep every state.
 
     ``delta`` is the clustering tolerance (default: half the snap's smallest flat half-width).
     The snap FF's width is 4 × (number of coordinate values), whatever ``max_width`` is.
+    ``snap_to_targets`` (ours): the snap lands every cluster directly on its target and the
+    interpolation step disappears: P + 3 blocks instead of 2P + 3.
     """
     b = start(ds, max_width=max_width, tau=TRIVIAL_TAU)
     separation(b)
@@ -192,8 +244,11 @@ def build_softmax(ds: Dataset, *, max_width: int | None = 3, delta: Any | None =
     leader_selection(b)
     b.attention_tau = TRIVIAL_TAU
     _softmax_clustering(b, delta)
-    _snap(b)
-    interpolation(b)
+    if snap_to_targets:
+        _snap_to_targets(b)
+    else:
+        _snap(b)
+        interpolation(b)
     return b
 
 
@@ -233,9 +288,11 @@ def certify(ds: Dataset, family: str = "") -> dict:
     }
 
 
-def construct_softmax(ds: Dataset, *, max_width: int | None = 3, delta: Any | None = None) -> Transformer:
+def construct_softmax(
+    ds: Dataset, *, max_width: int | None = 3, delta: Any | None = None, snap_to_targets: bool = False
+) -> Transformer:
     """The softmax transformer of the construction (see :func:`build_softmax`)."""
-    return build_softmax(ds, max_width=max_width, delta=delta).transformer
+    return build_softmax(ds, max_width=max_width, delta=delta, snap_to_targets=snap_to_targets).transformer
 
 
 _ = Q
