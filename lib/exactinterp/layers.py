@@ -617,34 +617,42 @@ class SelfAttention:
         return rows
 
     def _softmax_enclosure(self, st: State, j: int, inv_tau) -> np.ndarray:
-        """Temperature-lemma enclosure: hardmax output ± ‖V‖ p_i diam, p_i ≤ (n-|C|)/|C| e^{-γ/τ}."""
+        """Temperature-lemma enclosure: hardmax output ± ‖V‖ p_i diam, p_i ≤ (n-|C|)/|C| e^{-γ/τ}.
+
+        Exact scores come from one flint matrix product (C speed); rows sharing a maximiser set
+        share their exact mean.
+        """
         sl = st.seq_slice(j)
         E = st.E[sl]
         n = len(E)
         sets = self.maximisers(st, j)
-        qx = [self._exact_proj(self.Q, E[i]) for i in range(n)]
-        kx = [self._exact_proj(self.K, E[i]) for i in range(n)]
-        lo = np.array([min(E[:, c]) for c in range(self.d)], dtype=object)
-        hi = np.array([max(E[:, c]) for c in range(self.d)], dtype=object)
+        d, h = self.d, self.h
+        Xm = flint.fmpq_mat(n, d, list(E.ravel()))
+        Qm = flint.fmpq_mat(h, d, list(self.Q.ravel()))
+        Km = flint.fmpq_mat(h, d, list(self.K.ravel()))
+        S = ((Xm * Qm.transpose()) * (Xm * Km.transpose()).transpose()).entries()
+        lo = np.array([min(E[:, c]) for c in range(d)], dtype=object)
+        hi = np.array([max(E[:, c]) for c in range(d)], dtype=object)
         spread = hi - lo  # |x_k - mean_C| <= hi - lo per coordinate
-        absV = np.abs(self.V)
-        vspread = absV.dot(spread)
-        rows = np.empty((n, self.d), dtype=object)
+        vspread = [flint.arb(v) for v in np.abs(self.V).dot(spread)]
+        means: dict[tuple[int, ...], np.ndarray] = {}
+        rows = np.empty((n, d), dtype=object)
         for i in range(n):
-            C = [c - sl.start for c in sets[i]]
+            C = sets[i]
+            if C not in means:
+                loc = [c - sl.start for c in C]
+                means[C] = E[loc].sum(axis=0) * (ONE / len(loc))
+            mid = self._mix(E[i], means[C])
             if len(C) == n:
-                avg = E.sum(axis=0) * (ONE / n)
-                rows[i] = self._mix(E[i], avg)
+                rows[i] = mid
                 continue
-            scores = [_exact_dot(qx[i], kx[k]) for k in range(n)]
-            top = scores[C[0]]
-            gap = top - max(s for k, s in enumerate(scores) if k not in set(C))
+            row = S[i * n : (i + 1) * n]
+            top = row[C[0] - sl.start]
+            gap = top - max(v for v in row if v < top)
             p = flint.arb(QQ_ratio(n - len(C), len(C))) * (-(flint.arb(gap) * inv_tau)).exp()
             p = min(p.upper(), flint.arb(1).upper())
-            avg = E[C].sum(axis=0) * (ONE / len(C))
-            mid = self._mix(E[i], avg)
             rows[i] = np.array(
-                [flint.arb(mid[c]) + flint.arb(0, (flint.arb(vspread[c]) * p).upper()) for c in range(self.d)],
+                [flint.arb(mid[c]) + flint.arb(0, (vspread[c] * p).upper()) for c in range(d)],
                 dtype=object,
             )
         return rows
