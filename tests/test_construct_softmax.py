@@ -7,6 +7,7 @@ import math
 import flint
 import numpy as np
 import pytest
+
 from exactinterp import Dataset, Transformer, construct, verify
 from exactinterp.construct import ConstructionError
 from exactinterp.construct.primitives import clustering_sa, ff_from_neurons, rank_one_sa, snap_neurons

@@ -207,6 +207,26 @@ class FeedForward:
             self._cache["groups"] = [_Group.build(self, ks) for ks in by_row.values()]
         return self._cache["groups"]
 
+    def _affine_piece(self, key: tuple) -> tuple[np.ndarray | None, np.ndarray]:
+        """(A, c) of ``x -> A x + c`` on a combination of group segments (A None: A = eta I)."""
+        hit = self._cache.get(key)
+        if hit is None:
+            groups = self._groups()
+            d = self.d
+            c = np.full(d, ZERO, dtype=object)
+            A = None
+            for gi, sg in key:
+                g = groups[gi]
+                c = c + g.beta[sg]
+                if g.alpha_nz[sg]:
+                    if A is None:
+                        A = np.full((d, d), ZERO, dtype=object)
+                        for r in range(d):
+                            A[r, r] = self.eta
+                    A = A + np.outer(g.alpha[sg], g.u)
+            hit = self._cache[key] = (A, c)
+        return hit
+
     def apply(self, st: State, inplace: bool = False) -> State:
         """Exact forward on every token of ``st`` (on a copy unless ``inplace``).
 
@@ -254,15 +274,25 @@ class FeedForward:
         if ball_rows:
             work = np.array([i for i in work if i not in ball_rows], dtype=int)
         if len(work):
+            # the FF is affine on each combination of segments: x -> A x + c with A, c exact (one
+            # product per combination; A has zero rows where a snap flattens, so balls land exactly)
             cgroups = st.copy_groups(work)
             reps = np.array([r for r, _ in cgroups], dtype=int)
-            new = st.E[reps] * self.eta if self.eta != 1 else st.E[reps].copy()
-            for r, i in enumerate(reps):
-                for gi in np.nonzero(nonzero[i])[0]:
-                    g = groups[gi]
-                    sg = seg[i, gi]
-                    t = _exact_dot(g.u, st.E[i]) if g.alpha_nz[sg] else ZERO
-                    new[r] = new[r] + (g.alpha[sg] * t + g.beta[sg] if g.alpha_nz[sg] else g.beta[sg])
+            keys = [tuple((int(gi), int(seg[i, gi])) for gi in np.nonzero(nonzero[i])[0]) for i in reps]
+            by_key: dict[tuple, list[int]] = {}
+            for r, k in enumerate(keys):
+                by_key.setdefault(k, []).append(r)
+            new = np.empty((len(reps), self.d), dtype=object)
+            for k, rs in by_key.items():
+                A, c = self._affine_piece(k)
+                X = st.E[reps[rs]]
+                if A is None:
+                    new[rs] = np.tile(c, (len(rs), 1)) if self.eta == 0 else X * self.eta + c
+                else:
+                    new[rs] = X.dot(A.T) + c
+                    for r in range(self.d):  # a flattened coordinate is exactly c_r, even for a ball
+                        if _is_zero(A[r]):
+                            new[rs, r] = c[r]
             st.set_rows(reps, new, exact=not st.R[reps].any())
             st.broadcast(cgroups)
         for i in sorted(ball_rows):  # a ball straddles a ReLU kink: evaluate with ball ReLUs

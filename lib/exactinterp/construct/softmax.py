@@ -1,6 +1,6 @@
 """The softmax construction (ours, after the paper's recipe): certified exact outputs with 2P + 3 blocks.
 
-Steps (P ≤ Σ_j m^j leader points, ``max_width = 3``: one bump per FF):
+Steps (P ≤ Σ_j m^j leader points, ``max_width = 4``: one bump per FF):
 
 1. separation: the hardmax all-tie block (Q = K = 0). Every score is 0, so softmax weights are
    uniform at any τ > 0 and the block is exact (1 block, omitted if not needed);
@@ -228,7 +228,7 @@ def clustering_temperature(b: Build, delta: Any) -> tuple[float, Any]:
 
 
 def build_softmax(
-    ds: Dataset, *, max_width: int | None = 3, delta: Any | None = None, snap_to_targets: bool = False
+    ds: Dataset, *, max_width: int | None = 4, delta: Any | None = None, snap_to_targets: bool = False
 ) -> Build:
     """Run separation, box, leaders + softmax clustering, snap, interpolation; keep every state.
 
@@ -289,7 +289,7 @@ def certify(ds: Dataset, family: str = "") -> dict:
 
 
 def construct_softmax(
-    ds: Dataset, *, max_width: int | None = 3, delta: Any | None = None, snap_to_targets: bool = False
+    ds: Dataset, *, max_width: int | None = 4, delta: Any | None = None, snap_to_targets: bool = False
 ) -> Transformer:
     """The softmax transformer of the construction (see :func:`build_softmax`)."""
     return build_softmax(ds, max_width=max_width, delta=delta, snap_to_targets=snap_to_targets).transformer
