@@ -18,7 +18,9 @@ BLUE_FILL = "#9FC5E8"
 
 
 def _box(ax, x: float, y: float, w: float, h: float, fc: str, text: str = "", fs: float = 9, **kw) -> None:
-    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.08", fc=fc, ec="0.25", lw=1, **kw))
+    ax.add_patch(
+        FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.08", fc=fc, ec="0.25", lw=1, **kw)
+    )
     if text:
         ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=fs)
 
