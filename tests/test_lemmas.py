@@ -13,6 +13,7 @@ from exactinterp.lemmas import (
     permuted,
     qarray,
     random_block,
+    random_box_boundary_tokens,
     random_box_tokens,
     random_direction,
     random_sphere_tokens,
@@ -81,6 +82,16 @@ def test_lemma_4_2(seed):
     assert in_box(X, 3)
     Y = sa_apply(clustering_sa(d), X)
     assert corner_conclusion(Y, 3) and same_tokens(Y, corner_prediction(X, 3))
+
+
+@given(seeds)
+@settings(max_examples=40, deadline=None)
+def test_lemma_4_2_general_on_the_boundary(seed):
+    rng = np.random.default_rng(seed)
+    d, n = int(rng.integers(2, 5)), int(rng.integers(1, 12))
+    X = random_box_boundary_tokens(rng, n, d, R=2)
+    assert in_box(X, 2, open_at_zero=False)
+    assert same_tokens(sa_apply(clustering_sa(d), X), corner_prediction(X, 2))
 
 
 def test_lemma_4_2_zero_coordinate_ties():

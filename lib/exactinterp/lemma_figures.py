@@ -11,7 +11,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .plotting import LEADER, LIGHT, arrow_between, as_float, draw_points, panel, panels, style
 
-__all__ = ["architecture_diagram", "projection_figure", "before_after", "draw_direction"]
+__all__ = ["architecture_diagram", "projection_figure", "before_after", "draw_direction", "draw_box"]
 
 ORANGE_FILL = "#F6B26B"
 BLUE_FILL = "#9FC5E8"
@@ -109,3 +109,13 @@ def before_after(
     if label:
         fig.text(0.5, 0.0, label, ha="center", va="bottom", fontsize=10)
     return fig, (a0, a1)
+
+
+def draw_box(ax, R: Any, label: str = "R") -> None:
+    """Dotted upper edges of the box [0, R]^2 and the tick labels R (as in Figure 4(b))."""
+    r = float(R)
+    ax.plot([0, r, r], [r, r, 0], ls=":", color="0.5", lw=1, zorder=1)
+    ax.plot([r, r], [-0.04 * r, 0.04 * r], color="0.3", lw=0.8)
+    ax.plot([-0.04 * r, 0.04 * r], [r, r], color="0.3", lw=0.8)
+    ax.annotate(f"${label}$", (r, 0), xytext=(0, -13), textcoords="offset points", ha="center", fontsize=10)
+    ax.annotate(f"${label}$", (0, r), xytext=(-12, 0), textcoords="offset points", va="center", fontsize=10)

@@ -34,6 +34,7 @@ __all__ = [
     "corner_prediction",
     "corner_conclusion",
     "random_box_tokens",
+    "random_box_boundary_tokens",
     "sq_norm",
     "on_sphere",
     "random_sphere_tokens",
@@ -178,6 +179,16 @@ def random_box_tokens(rng: np.random.Generator, n: int, d: int, R: int = 4, den:
     X = [[to_q(int(k)) / den for k in row] for row in ks]
     X.insert(int(rng.integers(0, n)), [to_q(R)] * d)
     return np.array(X, dtype=object).reshape(n, d)
+
+
+def random_box_boundary_tokens(rng: np.random.Generator, n: int, d: int, R: int = 4, den: int = 8) -> np.ndarray:
+    """Adversarial tokens of [0, R]^d: random box tokens with each coordinate set to 0 or R with probability 1/4."""
+    X = random_box_tokens(rng, n, d, R=R, den=den)
+    u = rng.random(size=X.shape)
+    X[u < 0.25] = ZERO
+    X[(u >= 0.25) & (u < 0.5)] = to_q(R)
+    X[int(rng.integers(0, n))] = [to_q(R)] * d  # keep one corner token
+    return X
 
 
 def sq_norm(x: Sequence[Any]) -> Any:
