@@ -165,3 +165,24 @@ def test_all_tie_layer_is_the_mean():
     X = qarray([[1, 2], [3, 4], [5, 0]])
     Y = sa_apply(all_tie_sa(2, lam=1, rho=0), X)
     assert all(str(a) == s for a, s in zip(Y[0], ["3", "2"], strict=True))
+
+
+def test_lemma_figures_draw():
+    import matplotlib.pyplot as plt
+    from exactinterp.lemma_figures import (
+        architecture_diagram,
+        before_after,
+        draw_box,
+        draw_direction,
+        projection_figure,
+    )
+
+    fig = architecture_diagram()
+    assert len(fig.axes[0].patches) >= 9  # 3 blocks x (block, FF, SA) boxes, plus arrows
+    X = qarray([[1, 2], [0, 3], [2, 2], [-2, "3/2"]])
+    fig2, ax = projection_figure(X, 0, [1, 2])
+    fig3, (a0, a1) = before_after(X, X[:1], leaders=[1], lim=3)
+    draw_direction(a0, (1, 1), 3)
+    draw_box(a1, 2)
+    assert len(a0.collections) == 2 and len(a1.collections) == 1
+    plt.close("all")
