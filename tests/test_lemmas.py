@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from exactinterp import QQ
 from exactinterp.construct.primitives import all_tie_sa, clustering_sa, rank_one_sa, rational_sphere_point
 from exactinterp.lemmas import (
@@ -30,8 +33,6 @@ from exactinterp.lemmas import (
     weights_against_tau,
 )
 from exactinterp.state import State
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -169,6 +170,7 @@ def test_all_tie_layer_is_the_mean():
 
 def test_lemma_figures_draw():
     import matplotlib.pyplot as plt
+
     from exactinterp.lemma_figures import (
         architecture_diagram,
         before_after,
