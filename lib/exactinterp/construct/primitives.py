@@ -26,6 +26,7 @@ __all__ = [
     "all_tie_sa",
     "rank_one_sa",
     "clustering_sa",
+    "rational_sphere_point",
     "direction_candidates",
     "best_direction",
     "power_of_two_below",
@@ -151,6 +152,18 @@ def rank_one_sa(v: Sequence[Any], lam: Any = ONE, rho: Any = ZERO, tau: Any = ZE
 def clustering_sa(d: int, tau: Any = ZERO) -> SelfAttention:
     """Q = K = V = I, rho = 0: Lemmas 4.2 and 4.3's layer."""
     return SelfAttention(Q=eye(d), K=eye(d), V=eye(d), rho=ZERO, tau=tau)
+
+
+def rational_sphere_point(r: Sequence[Any], R: Any = ONE) -> tuple:
+    """Inverse stereographic projection ``R (2 r, |r|^2 - 1) / (|r|^2 + 1)``: a rational point of |x| = R.
+
+    Every rational point of the sphere except the pole R e_d is obtained (from r = x' / (R - x_d)).
+    """
+    R = to_q(R)
+    r = [to_q(v) for v in r]
+    r2 = sum((v * v for v in r), ZERO)
+    den = r2 + 1
+    return tuple([R * 2 * v / den for v in r] + [R * (r2 - 1) / den])
 
 
 def direction_candidates(d: int, count: int = 12, seed: int = 0) -> list[tuple]:
