@@ -160,6 +160,24 @@ def _all_values(b: Build) -> tuple[np.ndarray, np.ndarray]:
     return b.state.E[idx], b.state.F[idx]
 
 
+def choose_direction(vals_f: np.ndarray, d: int, seed: int) -> tuple[tuple, float]:
+    """Direction u maximising the smallest projection gap of ``vals_f`` (distinct values, float64).
+
+    Small-integer candidates first; if every one of them maps two values to the same projection
+    (lattice-like data), moment curves (1, a, a^2, ...) with growing a, which are injective on any
+    finite set once a is large enough. Raises ConstructionError if float64 cannot separate them.
+    """
+    u, gap = best_direction(vals_f, direction_candidates(d, seed=seed))
+    k = 2
+    while not gap > 0 and k < 40:
+        a = 2**k + 1
+        u, gap = best_direction(vals_f, [tuple(to_q(s * a) ** i for i in range(d)) for s in (1, -1)])
+        k += 2
+    if not gap > 0:
+        raise ConstructionError("not supported by this construction: two values have equal projections in float64")
+    return u, gap
+
+
 def _dot(u: tuple, x) -> Any:
     return sum((a * v for a, v in zip(u, x, strict=True)), ZERO)
 
@@ -360,10 +378,8 @@ def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], all_values: bool, e
             pts = list(dict.fromkeys([z for z, _ in group] + pending + done + list(extra)))
             vals_E = pts
             vf = to_float_array(np.array(pts, dtype=object))
-        u, gap = best_direction(vf, direction_candidates(d, seed=7 + g0))
-        if not gap > 0:
-            raise ConstructionError("not supported by this construction: two values have equal projections")
-        eps = power_of_two_below(gap / 3)
+        u, gap = choose_direction(vf, d, seed=7 + g0)
+        eps = power_of_two_below(gap / 3) if math.isfinite(gap) else ONE
         neurons: list[Neuron] = []
         for z, dest in group:
             _check_isolated(b, u, z, eps, vals_E)
