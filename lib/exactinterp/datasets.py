@@ -56,6 +56,14 @@ def _tokens(rng: np.random.Generator, n: int, d: int, **kw: Any) -> list[list[Fr
     return [[_q(rng, **kw) for _ in range(d)] for _ in range(n)]
 
 
+def _mixed(rng: np.random.Generator, pool: list, p: float, n: int, d: int) -> list:
+    """n tokens, each from ``pool`` with probability p, else fresh."""
+    out = []
+    for _ in range(n):
+        out.append(list(pool[int(rng.integers(len(pool)))]) if rng.random() < p else [_q(rng) for _ in range(d)])
+    return out
+
+
 def _outputs(X: list, m: int, rng: np.random.Generator, pool: list | None, d: int) -> list:
     """Targets for the first m tokens that respect X's value map rules (DESIGN §3)."""
     keys = [tuple(x) for x in X]
@@ -201,7 +209,7 @@ def _gen(family: str, rng: np.random.Generator) -> tuple[list, list]:
         pool = _tokens(rng, 6, d)
         for _ in range(N):
             n = int(rng.integers(1, 12))
-            X = [list(pool[int(rng.integers(6))]) if rng.random() < 0.4 else [_q(rng) for _ in range(d)] for _ in range(n)]
+            X = _mixed(rng, pool, 0.4, n, d)
             inputs.append(X)
             outputs.append(_outputs(X, int(rng.integers(1, min(n, 4) + 1)), rng, None, d))
     elif family == "large":
@@ -209,7 +217,7 @@ def _gen(family: str, rng: np.random.Generator) -> tuple[list, list]:
         pool = _tokens(rng, 30, d)
         for _ in range(N):
             n = int(rng.integers(100, 201))
-            X = [list(pool[int(rng.integers(30))]) if rng.random() < 0.3 else [_q(rng) for _ in range(d)] for _ in range(n)]
+            X = _mixed(rng, pool, 0.3, n, d)
             inputs.append(X)
             outputs.append(_outputs(X, int(rng.integers(1, 5)), rng, None, d))
     else:

@@ -31,10 +31,12 @@ from .primitives import (
     best_direction,
     bump_neurons,
     clustering_sa,
+    constant_neuron,
     direction_candidates,
     ff_from_neurons,
     identity_sa,
     power_of_two_below,
+    rank_one_sa,
     zeros,
 )
 
@@ -45,10 +47,16 @@ __all__ = [
     "Leader",
     "start",
     "separation",
+    "rank_one_separation",
+    "rank_one_separation_block",
+    "pre_clustering_state",
+    "choose_direction",
     "box",
     "leader_selection",
     "interpolation",
     "build_hardmax",
+    "parameter_bound",
+    "separation_features",
     "construct_hardmax",
 ]
 
@@ -258,6 +266,80 @@ def separation(b: Build, *, force: bool = False) -> Step | None:
     raise ConstructionError("not supported by this construction: could not find a separating feature/step")
 
 
+def _class_value_sets(b: Build, E: np.ndarray) -> list[set]:
+    return [{tuple(E[r]) for r in _class_rows(b, c)} for c in range(len(b.classes))]
+
+
+def rank_one_separation_block(b: Build, z: tuple, *, lam: Any = ONE / 2) -> Block:
+    """The paper's separation block (Figure 6), for the current state of ``b``.
+
+    FF: shift every token by ``t0`` (so that <v, x> >= 1) and push the token value ``z`` by
+    ``M v`` with a bump on a thin slab around it (M beyond the data span along v).
+    SA: rank one along v (Q = K = v^T), rho = 1, V = lam I: every token moves by lam times the
+    mean of its sequence's top tokens along v (Lemma 4.1, one-sided).
+    """
+    d = b.d
+    vals_E, vals_F = _all_values(b)
+    v, _ = choose_direction(vals_F, d, seed=3)
+    u, gap = choose_direction(vals_F, d, seed=5)
+    eps = power_of_two_below(gap / 3) if math.isfinite(gap) else ONE
+    _check_isolated(b, u, z, eps, [tuple(x) for x in vals_E])
+    pv = [_dot(v, x) for x in vals_E]
+    v2 = _dot(v, v)
+    t0 = tuple((ONE - min(pv)) / v2 * vi for vi in v)
+    M = (max(pv) - min(pv) + 2) / v2  # <v, z + M v> exceeds every other <v, x> by >= 2
+    neurons = [constant_neuron(t0), *bump_neurons(u, z, eps, [M * vi for vi in v])]
+    return Block(ff_from_neurons(d, neurons), rank_one_sa(v, lam=lam, rho=ONE, tau=b.attention_tau))
+
+
+def rank_one_separation(b: Build, *, max_blocks: int | None = None) -> Step:
+    """The paper's separation (Figure 6, reconstructed): rank-one blocks until classes share no value.
+
+    Each block pushes one value z that lies in one of two overlapping classes but not in the
+    other. It sees token *sets* only: classes with equal token sets (different proportions)
+    cannot be split, and ConstructionError says so.
+    """
+    blocks: list[Block] = []
+    st0 = b.state
+    limit = max_blocks if max_blocks is not None else 4 * len(b.classes)
+    while not _values_disjoint(b, b.state.E):
+        if len(blocks) >= limit:
+            raise ConstructionError("not supported by this construction: rank-one separation did not finish")
+        sets = _class_value_sets(b, b.state.E)
+        pair = next((c1, c2) for c1 in range(len(sets)) for c2 in range(c1) if sets[c1] & sets[c2])
+        diff = (sets[pair[0]] ^ sets[pair[1]]) if sets[pair[0]] != sets[pair[1]] else set()
+        if not diff:
+            raise ConstructionError(
+                "not supported by this construction: rank-one separation sees token sets only, and "
+                f"classes {pair[1]} and {pair[0]} have the same token set"
+            )
+        z = min(diff)
+        for lam in (ONE / 2, ONE / 3, to_q(2) / 3, ONE / 5, to_q(3) / 4):
+            blk = rank_one_separation_block(b, z, lam=lam)
+            st = blk.apply(b.state)
+            before = sum(len(x & y) for i, x in enumerate(sets) for y in sets[:i])
+            after_sets = _class_value_sets(b, st.E)
+            after = sum(len(x & y) for i, x in enumerate(after_sets) for y in after_sets[:i])
+            if after < before:
+                break
+        else:
+            raise ConstructionError("not supported by this construction: no rank-one step reduced the overlap")
+        blocks.append(blk)
+        b.state = st
+    b.state = st0
+    b.info["separation"] = {"kind": "rank-one", "blocks": len(blocks)}
+    return b.add("separation", blocks)
+
+
+def pre_clustering_state(b: Build) -> State:
+    """Token state after the leader-selection FFs, just before the clustering SA (Figure 7, right)."""
+    st = b.step("box").state
+    blocks = b.step("leaders").blocks
+    for blk in blocks[:-1]:
+        st = blk.apply(st)
+    return blocks[-1].ff.apply(st)
+
+
 # ---------------------------------------------------------------------------- step 2
 
 
@@ -425,14 +507,40 @@ def interpolation(b: Build) -> Step:
 # ---------------------------------------------------------------------------- all
 
 
-def build_hardmax(ds: Dataset, *, max_width: int | None = 3) -> Build:
-    """Run the four steps and keep every intermediate state."""
+def build_hardmax(ds: Dataset, *, max_width: int | None = 3, separation_kind: str = "all-tie") -> Build:
+    """Run the four steps and keep every intermediate state.
+
+    ``separation_kind``: "all-tie" (ours, one block) or "rank-one" (the paper's Figure 6, up to
+    a few blocks per overlapping pair; fails on equal token sets in different proportions).
+    """
     b = start(ds, max_width=max_width)
-    separation(b)
+    if separation_kind == "rank-one":
+        rank_one_separation(b)
+    elif separation_kind == "all-tie":
+        separation(b)
+    else:
+        raise ValueError(f"unknown separation_kind {separation_kind!r}")
     box(b)
     leader_selection(b)
     interpolation(b)
     return b
+
+
+def separation_features(b: Build) -> int:
+    """Number F of ReLU features of the all-tie separation block (0 if there is none)."""
+    sep = b.info.get("separation")
+    return int(sep.get("features", 0)) if isinstance(sep, dict) else 0
+
+
+def parameter_bound(b: Build) -> int:
+    """Our bound on nonzero parameters: (12d + 10) sum_j m^j + (2d + 1) F + 5d + 4.
+
+    Per leader point: two bumps of 3 neurons (U: 3d, b: 3, W: 3d) plus eta and rho of their two
+    blocks; F separation features (2d + 1 each, F <= N - 1); box, clustering and the
+    separation's constants 5d + 4.
+    """
+    d, sm = b.d, b.ds.sum_m
+    return (12 * d + 10) * sm + (2 * d + 1) * separation_features(b) + 5 * d + 4
 
 
 def construct_hardmax(ds: Dataset, *, max_width: int | None = 3) -> Transformer:
