@@ -17,7 +17,17 @@ import numpy as np
 
 from .dataset import Dataset, DatasetError
 
-__all__ = ["FAMILIES", "INVALID_KINDS", "random_dataset", "suite", "invalid_dataset", "invalid_raw"]
+__all__ = [
+    "FAMILIES",
+    "INVALID_KINDS",
+    "random_dataset",
+    "suite",
+    "invalid_dataset",
+    "invalid_raw",
+    "figure5_dataset",
+    "figure6_dataset",
+    "figure7_dataset",
+]
 
 #: Family name -> one-line description.
 FAMILIES: dict[str, str] = {
@@ -285,3 +295,33 @@ def invalid_dataset(kind: str) -> DatasetError:
     except DatasetError as exc:
         return exc
     raise AssertionError(f"invalid dataset {kind!r} was accepted")
+
+
+def figure5_dataset() -> Dataset:
+    """Figure 5's toy dataset (d = 2): blue circles, orange triangles, green stars sharing tokens; green has m = 2."""
+    s1, s2, s3, s4 = ["0", "1"], ["-3/2", "-1"], ["3/2", "-1/2"], ["0", "0"]
+    inputs = [
+        [["0", "-1/2"], s1, s2, s3, ["1/2", "3/2"]],
+        [["-2", "1"], s1, s4, ["1", "1/2"], s3],
+        [["1/2", "0"], s2, s4, s1, ["-1", "-1"]],
+    ]
+    outputs = [[["3", "3"]], [["3", "-4"]], [["-4", "0"], ["-1", "-4"]]]
+    return Dataset(inputs, outputs)
+
+
+def figure6_dataset() -> Dataset:
+    """Figure 6's two sequences (d = 2): three shared tokens, one token only in the second sequence."""
+    shared = [["0", "3"], ["-2", "-1"], ["2", "-1/2"]]
+    inputs = [[["0", "1"], *shared, ["0", "-1/2"]], [*shared, ["1/2", "0"]]]
+    return Dataset(inputs, [[["1", "1"]], [["-1", "1"]]])
+
+
+def figure7_dataset() -> Dataset:
+    """Figure 7's three sequences (d = 2) with m = 1 (circles), 2 (triangles), 3 (stars)."""
+    inputs = [
+        [["1", "2"], ["2", "1"], ["-1", "1"], ["0", "-2"]],
+        [["-2", "0"], ["2", "2"], ["1", "-1"]],
+        [["0", "0"], ["-1", "-1"], ["2", "-2"], ["-2", "2"], ["1", "0"]],
+    ]
+    outputs = [[["3", "3"]], [["3", "-3"], ["-3", "-3"]], [["-3", "3"], ["-4", "0"], ["0", "-4"]]]
+    return Dataset(inputs, outputs)

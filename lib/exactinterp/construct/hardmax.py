@@ -49,6 +49,7 @@ __all__ = [
     "separation",
     "rank_one_separation",
     "rank_one_separation_block",
+    "slab_width",
     "pre_clustering_state",
     "choose_direction",
     "box",
@@ -270,26 +271,40 @@ def _class_value_sets(b: Build, E: np.ndarray) -> list[set]:
     return [{tuple(E[r]) for r in _class_rows(b, c)} for c in range(len(b.classes))]
 
 
-def rank_one_separation_block(b: Build, z: tuple, *, lam: Any = ONE / 2) -> Block:
+def rank_one_separation_block(
+    b: Build, z: tuple, *, lam: Any = ONE / 2, v: tuple | None = None, u: tuple | None = None
+) -> Block:
     """The paper's separation block (Figure 6), for the current state of ``b``.
 
     FF: shift every token by ``t0`` (so that <v, x> >= 1) and push the token value ``z`` by
-    ``M v`` with a bump on a thin slab around it (M beyond the data span along v).
+    ``M v`` with a bump on the slab ``|<u, x - z>| < eps`` (M beyond the data span along v).
     SA: rank one along v (Q = K = v^T), rho = 1, V = lam I: every token moves by lam times the
-    mean of its sequence's top tokens along v (Lemma 4.1, one-sided).
+    mean of its sequence's top tokens along v (Lemma 4.1, one-sided). ``v``, ``u`` default to
+    generic directions; the slab half-width is :func:`slab_width`.
     """
     d = b.d
     vals_E, vals_F = _all_values(b)
-    v, _ = choose_direction(vals_F, d, seed=3)
-    u, gap = choose_direction(vals_F, d, seed=5)
-    eps = power_of_two_below(gap / 3) if math.isfinite(gap) else ONE
-    _check_isolated(b, u, z, eps, [tuple(x) for x in vals_E])
+    z = tuple(z)
+    if v is None:
+        v, _ = choose_direction(vals_F, d, seed=3)
+    if u is None:
+        u, _ = choose_direction(vals_F, d, seed=5)
+    eps = slab_width(u, z, [tuple(x) for x in vals_E])
     pv = [_dot(v, x) for x in vals_E]
     v2 = _dot(v, v)
     t0 = tuple((ONE - min(pv)) / v2 * vi for vi in v)
     M = (max(pv) - min(pv) + 2) / v2  # <v, z + M v> exceeds every other <v, x> by >= 2
     neurons = [constant_neuron(t0), *bump_neurons(u, z, eps, [M * vi for vi in v])]
     return Block(ff_from_neurons(d, neurons), rank_one_sa(v, lam=lam, rho=ONE, tau=b.attention_tau))
+
+
+def slab_width(u: tuple, z: tuple, values: list[tuple]) -> Any:
+    """Half-width eps (a power of two) of a slab around z along u holding no other value."""
+    uz = _dot(u, z)
+    others = [abs(_dot(u, x) - uz) for x in values if tuple(x) != tuple(z)]
+    if any(o == 0 for o in others):
+        raise ConstructionError("not supported by this construction: the slab direction does not isolate z")
+    return power_of_two_below(float(min(others)) / 3) if others else ONE
 
 
 def rank_one_separation(b: Build, *, max_blocks: int | None = None) -> Step:
@@ -387,23 +402,27 @@ def sphere_points(d: int, count: int, R: Any, avoid: set) -> list[tuple]:
     """Distinct rational points of the sphere |x| = R in the open negative orthant.
 
     Inverse stereographic projection of r = -c w (w = (1, 2, ..., d-1), 0 < c < 1/|w|):
-    ``R (2 r, |r|^2 - 1) / (|r|^2 + 1)``. Every coordinate is strictly monotone in c, so the points
-    have pairwise distinct coordinates on every axis.
+    ``R (2 r, |r|^2 - 1) / (|r|^2 + 1)``, with c = k / (D W), W = ceil(|w|), spread over the arc.
+    Every coordinate is strictly monotone in c on (0, 1/|w|), so the points have pairwise
+    distinct coordinates on every axis. Points in ``avoid`` are skipped (D grows until enough remain).
     """
     w = [to_q(i + 1) for i in range(d - 1)]
     w2 = sum((x * x for x in w), ZERO)
-    W = math.isqrt(int(w2)) + 1
-    pts: list[tuple] = []
-    k = 1
-    while len(pts) < count:
-        c = to_q(k) / (to_q(count + 1 + len(avoid)) * W)
-        r = [-c * x for x in w]
-        r2 = c * c * w2
-        p = tuple([R * 2 * x / (r2 + 1) for x in r] + [R * (r2 - 1) / (r2 + 1)])
-        if p not in avoid:
-            pts.append(p)
-        k += 1
-    return pts
+    W = math.isqrt(int(w2))
+    W += W * W < int(w2)
+    D = count + 1
+    while True:
+        pts: list[tuple] = []
+        for k in range(1, D):
+            c = to_q(k) / (D * W)
+            r = [-c * x for x in w]
+            r2 = c * c * w2
+            p = tuple([R * 2 * x / (r2 + 1) for x in r] + [R * (r2 - 1) / (r2 + 1)])
+            if p not in avoid:
+                pts.append(p)
+        if len(pts) >= count:
+            return pts[:count]
+        D += 1
 
 
 def leader_selection(b: Build) -> Step:
