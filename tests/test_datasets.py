@@ -61,3 +61,15 @@ def test_invalid_kinds_raise(kind):
 def test_unknown_family():
     with pytest.raises(ValueError):
         random_dataset("nope", 0)
+
+
+def test_random_transformer_is_deterministic_and_equivariant():
+    import numpy as np
+
+    from exactinterp.datasets import random_transformer
+
+    T1, T2 = random_transformer(2, 2, seed=3), random_transformer(2, 2, seed=3)
+    assert T1.to_json() == T2.to_json() and T1.num_blocks == 2
+    X = np.array([[1, 0], [0, 1], [1, 0]], dtype=object)
+    out = T1(Dataset([X.tolist()], [[[0, 0]]]).inputs[0])
+    assert tuple(out[0]) == tuple(out[2])
