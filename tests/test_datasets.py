@@ -65,7 +65,6 @@ def test_unknown_family():
 
 def test_random_transformer_is_deterministic_and_equivariant():
     import numpy as np
-
     from exactinterp.datasets import random_transformer
 
     T1, T2 = random_transformer(2, 2, seed=3), random_transformer(2, 2, seed=3)
