@@ -270,7 +270,7 @@ def invalid_raw(kind: str) -> tuple[list, list]:
     if kind == "same_proportions":
         return [[a, b, c], [b, a, c]], [[a], [b]]
     if kind == "replication":
-        return [[a, b], [a, b, a, b]], [[c, a], [c, b]]
+        return [[a, b], [a, b, a, b]], [[c], [b]]
     if kind == "repeated_leader":
         return [[a, b, c, b]], [[a, c]]
     if kind == "leader_equals_first":

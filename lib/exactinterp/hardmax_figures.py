@@ -57,7 +57,12 @@ def figure5(b: Build, size: float = 2.6):
     states = _states_of(b)
     lim = _lim([st.E for st in states] + list(b.ds.outputs))
     fig, axes = sequence_panels(states, b.ds.outputs, size=size, lim=lim)
-    _box_inset(axes[1], states[1], lim)
+    F = states[1].F  # panel (b) zooms onto the box, where every token now lies
+    c, h = (F.min(axis=0) + F.max(axis=0)) / 2, 0.62 * max(float((F.max(axis=0) - F.min(axis=0)).max()), 1e-3)
+    axes[1].set_xlim(c[0] - h, c[0] + h)
+    axes[1].set_ylim(c[1] - h, c[1] + h)
+    axes[1].add_patch(Rectangle((0, 0), 1, 1, fill=False, ec=_BLUE, lw=0.8))
+    axes[1].text(0.97, 0.04, r"zoom on $\mathcal{B}$", color=_BLUE, fontsize=8, ha="right", transform=axes[1].transAxes)
     return fig
 
 

@@ -7,12 +7,17 @@ square with thin axes through the origin and no ticks, as in the paper's figures
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
 
-matplotlib.use("Agg", force=False)
+# Headless scripts and tests draw with Agg; inside a Jupyter kernel keep its inline backend
+# (forcing Agg there would make plt.show() display nothing in the chapters).
+if "MPLBACKEND" not in os.environ and "ipykernel" not in sys.modules:
+    matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
