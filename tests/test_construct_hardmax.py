@@ -129,3 +129,21 @@ def test_bits_stay_small():
             nb, db = construct(random_dataset(fam, seed)).max_bits()
             worst = (max(worst[0], nb), max(worst[1], db))
     assert worst[0] <= 64 and worst[1] <= 64
+
+
+def test_regression_distinguishing_threshold_far_from_the_median():
+    """Equal means, equal sets; only a threshold near the end of 62 levels splits the classes."""
+    base = [[t, 0] for t in range(60)]
+    ds = Dataset([base + [[0, 0], [2, 0]], base + [[1, 0], [1, 0]]], [[[5, 5]], [[-5, 5]]])
+    b = build_hardmax(ds)
+    assert separation_features(b) == 1 and verify(b.transformer, ds).ok
+
+
+def test_equal_means_family_needs_features():
+    used = 0
+    for seed in range(6):
+        ds = random_dataset("equal_means", seed)
+        b = build_hardmax(ds)
+        assert verify(b.transformer, ds).ok
+        used += separation_features(b) > 0
+    assert used >= 3

@@ -36,6 +36,7 @@ FAMILIES: dict[str, str] = {
     "shared": "sequences drawn from one small pool of tokens (they share most tokens)",
     "permutation": "a sequence and a permutation (and a replication) of it, with consistent outputs",
     "proportions": "sequences with the same token set in different proportions and different outputs",
+    "equal_means": "the same token set in different proportions with equal means (needs a ReLU feature)",
     "lattice": "integer-lattice tokens in {-2..2}^d (many ties) and lattice targets",
     "collinear": "all tokens of all sequences on one line",
     "circle": "rational points on the unit circle (d = 2) or sphere (d = 3)",
@@ -164,6 +165,18 @@ def _gen(family: str, rng: np.random.Generator) -> tuple[list, list]:
             X = [list(base[i]) for i in rng.permutation(np.repeat(np.arange(len(base)), counts))]
             inputs.append(X)
             outputs.append(_outputs(X, int(rng.integers(1, min(len(X), 3) + 1)), rng, None, d))
+    elif family == "equal_means":
+        d = int(rng.integers(2, 4))
+        base = _tokens(rng, int(rng.integers(4, 9)), d, lo=-4, hi=4, den=2)
+        a, b = base[0], base[1]
+        c = [(x + y) / 2 for x, y in zip(a, b, strict=True)]
+        a2 = [_q(rng, -4, 4, 2) for _ in range(d)]
+        b2 = [2 * x - y for x, y in zip(c, a2, strict=True)]
+        base = base + [c, a2, b2]
+        for extra in ([a, b], [c, c], [a2, b2])[: int(rng.integers(2, 4))]:
+            X = [list(base[i]) for i in rng.permutation(len(base))] + [list(x) for x in extra]
+            inputs.append(X)
+            outputs.append(_outputs(X, int(rng.integers(1, 4)), rng, None, d))
     elif family == "lattice":
         d, N = int(rng.integers(2, 4)), int(rng.integers(2, 6))
         pts = [[Fraction(int(v)) for v in rng.integers(-2, 3, size=d)] for _ in range(40)]

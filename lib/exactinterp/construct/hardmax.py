@@ -212,9 +212,10 @@ def separation(b: Build, *, force: bool = False) -> Step | None:
     proj = {tuple(x): _dot(u, x) for x in vals_E}
     levels = sorted(set(proj.values()))
     cand_beta = [levels[0] - 1] + [(levels[i] + levels[i + 1]) / 2 for i in range(len(levels) - 1)]
-    # order candidates from the median outwards, at most 24 of them
+    # order candidates from the median outwards; the first 24 are tried first, the others only if
+    # none of those splits a class (some threshold always does: see book/separation.ipynb)
     mid = len(cand_beta) // 2
-    order = sorted(range(len(cand_beta)), key=lambda i: abs(i - mid))[:24]
+    order = sorted(range(len(cand_beta)), key=lambda i: abs(i - mid))
     cls_rows = [_class_rows(b, c) for c in range(len(b.classes))]
 
     def means(beta):
@@ -236,10 +237,13 @@ def separation(b: Build, *, force: bool = False) -> Step | None:
     betas: list[Any] = []
     while len({tuple(s) for s in sig}) < len(sig):
         best = None
-        for i in order:
+        now = len({tuple(s) for s in sig})
+        for n_tried, i in enumerate(order):
             beta = cand_beta[i]
             if beta in betas:
                 continue
+            if n_tried >= 24 and best is not None and best[0] > now:
+                break
             mm = means(beta)
             k = len({(*s, m) for s, m in zip(sig, mm, strict=True)})
             if best is None or k > best[0]:
