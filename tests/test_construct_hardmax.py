@@ -15,6 +15,8 @@ from exactinterp.construct.hardmax import (
     start,
 )
 from exactinterp.datasets import FAMILIES, INVALID_KINDS, invalid_raw, random_dataset
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 SMALL = [f for f in FAMILIES if f != "large"]
 PER_FAMILY = 10
@@ -147,3 +149,28 @@ def test_equal_means_family_needs_features():
         assert verify(b.transformer, ds).ok
         used += separation_features(b) > 0
     assert used >= 3
+
+
+@st.composite
+def lattice_datasets(draw):
+    """2-4 sequences over a tiny lattice (many shared tokens, ties, equal sets), random outputs."""
+    d = draw(st.integers(2, 3))
+    pts = st.lists(st.integers(-2, 2), min_size=d, max_size=d)
+    inputs = draw(st.lists(st.lists(pts, min_size=1, max_size=6), min_size=1, max_size=4))
+    outputs = []
+    for X in inputs:
+        m = draw(st.integers(1, min(3, len(X))))
+        outputs.append(draw(st.lists(pts, min_size=m, max_size=m)))
+    return inputs, outputs
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lattice_datasets())
+def test_property_valid_datasets_are_interpolated(data):
+    """Every dataset is either refused with DatasetError or interpolated exactly within the bound."""
+    try:
+        ds = Dataset(*data)
+    except DatasetError:
+        return
+    T = construct(ds)
+    assert verify(T, ds).ok and T.num_blocks <= 2 * ds.sum_m + 2
