@@ -52,6 +52,7 @@ __all__ = [
     "slab_width",
     "pre_clustering_state",
     "choose_direction",
+    "token_values",
     "box",
     "leader_selection",
     "interpolation",
@@ -185,6 +186,11 @@ def choose_direction(vals_f: np.ndarray, d: int, seed: int) -> tuple[tuple, floa
     if not gap > 0:
         raise ConstructionError("not supported by this construction: two values have equal projections in float64")
     return u, gap
+
+
+def token_values(b: Build) -> list[tuple]:
+    """The distinct current token values (exact) of the classes' representative sequences."""
+    return [tuple(x) for x in _all_values(b)[0]]
 
 
 def _dot(u: tuple, x) -> Any:
