@@ -32,10 +32,12 @@ from .primitives import (
     best_direction,
     bump_neurons,
     clustering_sa,
+    constant_neuron,
     direction_candidates,
     ff_from_neurons,
     identity_sa,
     power_of_two_below,
+    rank_one_sa,
     zeros,
 )
 
@@ -46,10 +48,18 @@ __all__ = [
     "Leader",
     "start",
     "separation",
+    "rank_one_separation",
+    "rank_one_separation_block",
+    "slab_width",
+    "pre_clustering_state",
+    "choose_direction",
+    "token_values",
     "box",
     "leader_selection",
     "interpolation",
     "build_hardmax",
+    "parameter_bound",
+    "separation_features",
     "construct_hardmax",
 ]
 
@@ -169,6 +179,29 @@ def _all_values(b: Build) -> tuple[np.ndarray, np.ndarray]:
     return b.state.E[idx], b.state.F[idx]
 
 
+def choose_direction(vals_f: np.ndarray, d: int, seed: int) -> tuple[tuple, float]:
+    """Direction u maximising the smallest projection gap of ``vals_f`` (distinct values, float64).
+
+    Small-integer candidates first; if every one of them maps two values to the same projection
+    (lattice-like data), moment curves (1, a, a^2, ...) with growing a, which are injective on any
+    finite set once a is large enough. Raises ConstructionError if float64 cannot separate them.
+    """
+    u, gap = best_direction(vals_f, direction_candidates(d, seed=seed))
+    k = 2
+    while not gap > 0 and k < 40:
+        a = 2**k + 1
+        u, gap = best_direction(vals_f, [tuple(to_q(s * a) ** i for i in range(d)) for s in (1, -1)])
+        k += 2
+    if not gap > 0:
+        raise ConstructionError("not supported by this construction: two values have equal projections in float64")
+    return u, gap
+
+
+def token_values(b: Build) -> list[tuple]:
+    """The distinct current token values (exact) of the classes' representative sequences."""
+    return [tuple(x) for x in _all_values(b)[0]]
+
+
 def _dot(u: tuple, x) -> Any:
     return sum((a * v for a, v in zip(u, x, strict=True)), ZERO)
 
@@ -194,9 +227,10 @@ def separation(b: Build, *, force: bool = False) -> Step | None:
     proj = {tuple(x): _dot(u, x) for x in vals_E}
     levels = sorted(set(proj.values()))
     cand_beta = [levels[0] - 1] + [(levels[i] + levels[i + 1]) / 2 for i in range(len(levels) - 1)]
-    # order candidates from the median outwards, at most 24 of them
+    # order candidates from the median outwards; the first 24 are tried first, the others only if
+    # none of those splits a class (some threshold always does: see book/separation.ipynb)
     mid = len(cand_beta) // 2
-    order = sorted(range(len(cand_beta)), key=lambda i: abs(i - mid))[:24]
+    order = sorted(range(len(cand_beta)), key=lambda i: abs(i - mid))
     cls_rows = [_class_rows(b, c) for c in range(len(b.classes))]
 
     def means(beta):
@@ -218,10 +252,13 @@ def separation(b: Build, *, force: bool = False) -> Step | None:
     betas: list[Any] = []
     while len({tuple(s) for s in sig}) < len(sig):
         best = None
-        for i in order:
+        now = len({tuple(s) for s in sig})
+        for n_tried, i in enumerate(order):
             beta = cand_beta[i]
             if beta in betas:
                 continue
+            if n_tried >= 24 and best is not None and best[0] > now:
+                break
             mm = means(beta)
             k = len({(*s, m) for s, m in zip(sig, mm, strict=True)})
             if best is None or k > best[0]:
@@ -247,6 +284,94 @@ def separation(b: Build, *, force: bool = False) -> Step | None:
                 b.info["separation"] = {"features": len(betas), "lambda": lam, "u": u}
                 return b.add("separation", [Block(ff, sa)])
     raise ConstructionError("not supported by this construction: could not find a separating feature/step")
+
+
+def _class_value_sets(b: Build, E: np.ndarray) -> list[set]:
+    return [{tuple(E[r]) for r in _class_rows(b, c)} for c in range(len(b.classes))]
+
+
+def rank_one_separation_block(
+    b: Build, z: tuple, *, lam: Any = ONE / 2, v: tuple | None = None, u: tuple | None = None
+) -> Block:
+    """The paper's separation block (Figure 6), for the current state of ``b``.
+
+    FF: shift every token by ``t0`` (so that <v, x> >= 1) and push the token value ``z`` by
+    ``M v`` with a bump on the slab ``|<u, x - z>| < eps`` (M beyond the data span along v).
+    SA: rank one along v (Q = K = v^T), rho = 1, V = lam I: every token moves by lam times the
+    mean of its sequence's top tokens along v (Lemma 4.1, one-sided). ``v``, ``u`` default to
+    generic directions; the slab half-width is :func:`slab_width`.
+    """
+    d = b.d
+    vals_E, vals_F = _all_values(b)
+    z = tuple(z)
+    if v is None:
+        v, _ = choose_direction(vals_F, d, seed=3)
+    if u is None:
+        u, _ = choose_direction(vals_F, d, seed=5)
+    eps = slab_width(u, z, [tuple(x) for x in vals_E])
+    pv = [_dot(v, x) for x in vals_E]
+    v2 = _dot(v, v)
+    t0 = tuple((ONE - min(pv)) / v2 * vi for vi in v)
+    M = (max(pv) - min(pv) + 2) / v2  # <v, z + M v> exceeds every other <v, x> by >= 2
+    neurons = [constant_neuron(t0), *bump_neurons(u, z, eps, [M * vi for vi in v])]
+    return Block(ff_from_neurons(d, neurons), rank_one_sa(v, lam=lam, rho=ONE, tau=b.attention_tau))
+
+
+def slab_width(u: tuple, z: tuple, values: list[tuple]) -> Any:
+    """Half-width eps (a power of two) of a slab around z along u holding no other value."""
+    uz = _dot(u, z)
+    others = [abs(_dot(u, x) - uz) for x in values if tuple(x) != tuple(z)]
+    if any(o == 0 for o in others):
+        raise ConstructionError("not supported by this construction: the slab direction does not isolate z")
+    return power_of_two_below(float(min(others)) / 3) if others else ONE
+
+
+def rank_one_separation(b: Build, *, max_blocks: int | None = None) -> Step:
+    """The paper's separation (Figure 6, reconstructed): rank-one blocks until classes share no value.
+
+    Each block pushes one value z that lies in one of two overlapping classes but not in the
+    other. It sees token *sets* only: classes with equal token sets (different proportions)
+    cannot be split, and ConstructionError says so.
+    """
+    blocks: list[Block] = []
+    st0 = b.state
+    limit = max_blocks if max_blocks is not None else 4 * len(b.classes)
+    while not _values_disjoint(b, b.state.E):
+        if len(blocks) >= limit:
+            raise ConstructionError("not supported by this construction: rank-one separation did not finish")
+        sets = _class_value_sets(b, b.state.E)
+        pair = next((c1, c2) for c1 in range(len(sets)) for c2 in range(c1) if sets[c1] & sets[c2])
+        diff = (sets[pair[0]] ^ sets[pair[1]]) if sets[pair[0]] != sets[pair[1]] else set()
+        if not diff:
+            raise ConstructionError(
+                "not supported by this construction: rank-one separation sees token sets only, and "
+                f"classes {pair[1]} and {pair[0]} have the same token set"
+            )
+        z = min(diff)
+        for lam in (ONE / 2, ONE / 3, to_q(2) / 3, ONE / 5, to_q(3) / 4):
+            blk = rank_one_separation_block(b, z, lam=lam)
+            st = blk.apply(b.state)
+            before = sum(len(x & y) for i, x in enumerate(sets) for y in sets[:i])
+            after_sets = _class_value_sets(b, st.E)
+            after = sum(len(x & y) for i, x in enumerate(after_sets) for y in after_sets[:i])
+            if after < before:
+                break
+        else:
+            raise ConstructionError("not supported by this construction: no rank-one step reduced the overlap")
+        blocks.append(blk)
+        b.state = st
+    b.state = st0
+    b.info["separation"] = {"kind": "rank-one", "blocks": len(blocks)}
+    return b.add("separation", blocks)
+
+
+def pre_clustering_state(b: Build) -> State:
+    """Token state after the leader-selection FFs, just before the clustering SA (Figure 7, right)."""
+    st = b.step("box").state
+    blocks = b.step("leaders").blocks
+    for blk in blocks[:-1]:
+        st = blk.apply(st)
+    return blocks[-1].ff.apply(st)
 
 
 # ---------------------------------------------------------------------------- step 2
@@ -297,23 +422,27 @@ def sphere_points(d: int, count: int, R: Any, avoid: set) -> list[tuple]:
     """Distinct rational points of the sphere |x| = R in the open negative orthant.
 
     Inverse stereographic projection of r = -c w (w = (1, 2, ..., d-1), 0 < c < 1/|w|):
-    ``R (2 r, |r|^2 - 1) / (|r|^2 + 1)``. Every coordinate is strictly monotone in c, so the points
-    have pairwise distinct coordinates on every axis.
+    ``R (2 r, |r|^2 - 1) / (|r|^2 + 1)``, with c = k / (D W), W = ceil(|w|), spread over the arc.
+    Every coordinate is strictly monotone in c on (0, 1/|w|), so the points have pairwise
+    distinct coordinates on every axis. Points in ``avoid`` are skipped (D grows until enough remain).
     """
     w = [to_q(i + 1) for i in range(d - 1)]
     w2 = sum((x * x for x in w), ZERO)
-    W = math.isqrt(int(w2)) + 1
-    pts: list[tuple] = []
-    k = 1
-    while len(pts) < count:
-        c = to_q(k) / (to_q(count + 1 + len(avoid)) * W)
-        r = [-c * x for x in w]
-        r2 = c * c * w2
-        p = tuple([R * 2 * x / (r2 + 1) for x in r] + [R * (r2 - 1) / (r2 + 1)])
-        if p not in avoid:
-            pts.append(p)
-        k += 1
-    return pts
+    W = math.isqrt(int(w2))
+    W += W * W < int(w2)
+    D = count + 1
+    while True:
+        pts: list[tuple] = []
+        for k in range(1, D):
+            c = to_q(k) / (D * W)
+            r = [-c * x for x in w]
+            r2 = c * c * w2
+            p = tuple([R * 2 * x / (r2 + 1) for x in r] + [R * (r2 - 1) / (r2 + 1)])
+            if p not in avoid:
+                pts.append(p)
+        if len(pts) >= count:
+            return pts[:count]
+        D += 1
 
 
 def leader_selection(b: Build) -> Step:
@@ -373,7 +502,7 @@ def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarra
         zf = to_float_array(np.array(z, dtype=object))
         t = zf @ C.T
         gaps = np.empty(len(cands))
-        active = np.empty(len(cands), dtype=int)  # values on the side where all 3 neurons fire
+        active = np.empty(len(cands), dtype=int)  # values on the side where all 4 neurons fire
         flip = np.zeros(len(cands), dtype=bool)
         for c in range(len(cands)):
             col = S[:, c]
@@ -383,7 +512,7 @@ def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarra
             right = col[hi] - t[c] if hi < len(col) else np.inf
             gaps[c] = min(left, right)
             # -u gives the same bump with the neurons firing on the other side; on the firing side
-            # the three ReLUs cancel exactly in rationals but not in floats, so keep it small
+            # the four ReLUs cancel exactly in rationals but not in floats, so keep it small
             flip[c] = lo < len(col) - hi
             active[c] = min(lo, len(col) - hi)
         score = gaps / norms
@@ -439,14 +568,40 @@ def interpolation(b: Build) -> Step:
 # ---------------------------------------------------------------------------- all
 
 
-def build_hardmax(ds: Dataset, *, max_width: int | None = 4) -> Build:
-    """Run the four steps and keep every intermediate state."""
+def build_hardmax(ds: Dataset, *, max_width: int | None = 4, separation_kind: str = "all-tie") -> Build:
+    """Run the four steps and keep every intermediate state.
+
+    ``separation_kind``: "all-tie" (ours, one block) or "rank-one" (the paper's Figure 6, up to
+    a few blocks per overlapping pair; fails on equal token sets in different proportions).
+    """
     b = start(ds, max_width=max_width)
-    separation(b)
+    if separation_kind == "rank-one":
+        rank_one_separation(b)
+    elif separation_kind == "all-tie":
+        separation(b)
+    else:
+        raise ValueError(f"unknown separation_kind {separation_kind!r}")
     box(b)
     leader_selection(b)
     interpolation(b)
     return b
+
+
+def separation_features(b: Build) -> int:
+    """Number F of ReLU features of the all-tie separation block (0 if there is none)."""
+    sep = b.info.get("separation")
+    return int(sep.get("features", 0)) if isinstance(sep, dict) else 0
+
+
+def parameter_bound(b: Build) -> int:
+    """Our bound on nonzero parameters: (16d + 12) sum_j m^j + (2d + 1) F + 5d + 4.
+
+    Per leader point: two bumps of 4 neurons (U: 4d, b: 4, W: 4d) plus eta and rho of their two
+    blocks; F separation features (2d + 1 each, F <= N - 1); box, clustering and the
+    separation's constants 5d + 4.
+    """
+    d, sm = b.d, b.ds.sum_m
+    return (16 * d + 12) * sm + (2 * d + 1) * separation_features(b) + 5 * d + 4
 
 
 def construct_hardmax(ds: Dataset, *, max_width: int | None = 4) -> Transformer:

@@ -19,6 +19,7 @@ __all__ = [
     "Neuron",
     "ff_from_neurons",
     "bump_neurons",
+    "kink_profile_neurons",
     "constant_neuron",
     "affine_ff",
     "snap_neurons",
@@ -100,6 +101,29 @@ def bump_neurons(
     dl = tuple(to_q(v) / (eps - p) for v in delta)
     neg = tuple(-v for v in dl)
     return [Neuron(u, eps - uz, dl), Neuron(u, p - uz, neg), Neuron(u, -p - uz, neg), Neuron(u, -eps - uz, dl)]
+
+
+def kink_profile_neurons(
+    u: Sequence[Any], s: Any, c: Any, dd: Any, a: Any, depth: Any, out: Sequence[Any]
+) -> list[Neuron]:
+    """Four units adding ``out * g(<u, x>)``, g the piecewise-linear profile of the paper's Figure 8 (right).
+
+    ``g(t) = a relu(s - dd - t) - b relu(t - s + dd) + (b + e) relu(t - s) - e relu(t - s - c)`` with
+    ``b = depth / dd`` and ``e = b dd / c``: g falls (slope -a) to 0 at s - dd, to ``-depth`` at s,
+    rises back to 0 at s + c and vanishes beyond. With a = 0 it is a one-point bump (3 units).
+    """
+    u = tuple(to_q(v) for v in u)
+    s, c, dd, a, depth = (to_q(v) for v in (s, c, dd, a, depth))
+    b = depth / dd
+    e = b * dd / c
+    mu = tuple(-v for v in u)
+    o = [to_q(v) for v in out]
+    return [
+        Neuron(mu, s - dd, tuple(a * v for v in o)),
+        Neuron(u, dd - s, tuple(-b * v for v in o)),
+        Neuron(u, -s, tuple((b + e) * v for v in o)),
+        Neuron(u, -s - c, tuple(-e * v for v in o)),
+    ]
 
 
 def affine_ff(d: int, eta: Any, shift: Sequence[Any]) -> FeedForward:

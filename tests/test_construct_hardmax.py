@@ -1,0 +1,176 @@
+"""The hardmax construction on the random families: exact interpolation, counts, failures."""
+
+import time
+
+import pytest
+from exactinterp import Dataset, DatasetError, construct, verify
+from exactinterp.construct.hardmax import (
+    ConstructionError,
+    build_hardmax,
+    parameter_bound,
+    pre_clustering_state,
+    rank_one_separation,
+    separation,
+    separation_features,
+    start,
+)
+from exactinterp.datasets import FAMILIES, INVALID_KINDS, invalid_raw, random_dataset
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+SMALL = [f for f in FAMILIES if f != "large"]
+PER_FAMILY = 10
+
+
+def paper_bound(ds: Dataset) -> int:
+    return 2 * ds.sum_m + 2 * ds.N + 1
+
+
+@pytest.mark.parametrize("family", SMALL)
+def test_exact_interpolation_on_family(family):
+    for seed in range(PER_FAMILY):
+        ds = random_dataset(family, seed)
+        b = build_hardmax(ds)
+        T = b.transformer
+        rep = verify(T, ds)
+        assert rep.ok, (family, seed, rep.summary())
+        assert T.num_blocks <= 2 * ds.sum_m + 2 <= paper_bound(ds)
+        assert separation_features(b) <= max(len(ds.classes()) - 1, 0)
+        assert T.num_parameters <= parameter_bound(b) <= (14 * ds.d + 11) * ds.sum_m + 5 * ds.d + 4
+
+
+def test_large_family_n_200_N_20():
+    t0 = time.perf_counter()
+    for seed in range(2):
+        ds = random_dataset("large", seed)
+        T = construct(ds, "hardmax")
+        assert verify(T, ds).ok
+        assert T.num_blocks <= 2 * ds.sum_m + 2
+    assert time.perf_counter() - t0 < 60
+
+
+@pytest.mark.parametrize("family", ["generic", "shared", "proportions", "lattice", "highdim"])
+def test_unbounded_width_uses_at_most_four_blocks(family):
+    for seed in range(4):
+        ds = random_dataset(family, seed)
+        T = construct(ds, "hardmax", max_width=None)
+        assert verify(T, ds).ok and T.num_blocks <= 4
+
+
+def test_deterministic_model():
+    ds = random_dataset("shared", 5)
+    assert construct(ds).to_json() == construct(random_dataset("shared", 5)).to_json()
+
+
+def test_steps_and_states():
+    ds = random_dataset("shared", 1)
+    b = build_hardmax(ds)
+    assert [s.name for s in b.steps][-3:] == ["box", "leaders", "interpolation"]
+    pre = pre_clustering_state(b)
+    firsts = [ld for ld in b.leaders if ld.first]
+    assert len(firsts) == len(ds.classes())
+    for ld in b.leaders:
+        assert tuple(pre.E[ld.row]) == ld.position
+        assert tuple(b.step("leaders").state.E[ld.row]) == ld.position
+
+
+def test_all_tie_separation_splits_equal_sets_in_different_proportions():
+    a, b2, c = [0, 1], [1, 0], [3, 3]
+    ds = Dataset([[a, b2], [a, b2, b2]], [[c], [a]])
+    b = start(ds)
+    step = separation(b)
+    assert step is not None and len(step.blocks) == 1 and step.blocks[0].sa.kind == "mean"
+    X1, X2 = step.state.sequences()
+    assert not ({tuple(x) for x in X1} & {tuple(x) for x in X2})
+    assert verify(construct(ds), ds).ok
+    with pytest.raises(ConstructionError, match="token sets only"):
+        rank_one_separation(start(ds))
+
+
+@pytest.mark.parametrize("family", ["generic", "shared", "lattice", "circle"])
+def test_rank_one_separation_within_paper_budget(family):
+    for seed in range(5):
+        ds = random_dataset(family, seed)
+        sets = [frozenset(map(tuple, X)) for X in ds.inputs]
+        distinct = all(
+            sets[i] != sets[j] or ds.proportions_key(i) == ds.proportions_key(j) for i in range(ds.N) for j in range(i)
+        )
+        if not distinct:
+            continue
+        b = build_hardmax(ds, separation_kind="rank-one")
+        assert verify(b.transformer, ds).ok
+        assert len(b.step("separation").blocks) <= max(len(ds.classes()) - 1, 0) + 1
+        assert b.transformer.num_blocks <= paper_bound(ds)
+
+
+@pytest.mark.parametrize("kind", list(INVALID_KINDS))
+def test_invalid_datasets_never_give_a_model(kind):
+    with pytest.raises(DatasetError):
+        construct(Dataset(*invalid_raw(kind)))
+
+
+def test_regression_single_token_value():
+    """Found by the 'scales' family: a dataset with one token value had an infinite gap."""
+    ds = Dataset([[["1.5e-6", "2e6", "3"]]], [[["7", "-1e-6", "0"]]])
+    assert verify(construct(ds), ds).ok
+
+
+def test_regression_lattice_like_values_collide_on_small_directions():
+    """Found by 'targets_are_inputs' seed 6: all small integer directions had equal projections."""
+    ds = random_dataset("targets_are_inputs", 6)
+    assert verify(construct(ds), ds).ok
+    grid = [[i, j] for i in range(-3, 4) for j in range(-3, 4)]
+    ds2 = Dataset([grid, grid[:20]], [[[1, 1], [2, 0], [0, 2]], [[5, 5]]])
+    assert verify(construct(ds2), ds2).ok
+
+
+def test_bits_stay_small():
+    worst = (0, 0)
+    for fam in ("generic", "shared", "lattice", "collinear"):
+        for seed in range(3):
+            nb, db = construct(random_dataset(fam, seed)).max_bits()
+            worst = (max(worst[0], nb), max(worst[1], db))
+    assert worst[0] <= 64 and worst[1] <= 64
+
+
+def test_regression_distinguishing_threshold_far_from_the_median():
+    """Equal means, equal sets; only a threshold near the end of 62 levels splits the classes."""
+    base = [[t, 0] for t in range(60)]
+    ds = Dataset([base + [[0, 0], [2, 0]], base + [[1, 0], [1, 0]]], [[[5, 5]], [[-5, 5]]])
+    b = build_hardmax(ds)
+    assert separation_features(b) == 1 and verify(b.transformer, ds).ok
+
+
+def test_equal_means_family_needs_features():
+    used = 0
+    for seed in range(6):
+        ds = random_dataset("equal_means", seed)
+        b = build_hardmax(ds)
+        assert verify(b.transformer, ds).ok
+        used += separation_features(b) > 0
+    assert used >= 3
+
+
+@st.composite
+def lattice_datasets(draw):
+    """2-4 sequences over a tiny lattice (many shared tokens, ties, equal sets), random outputs."""
+    d = draw(st.integers(2, 3))
+    pts = st.lists(st.integers(-2, 2), min_size=d, max_size=d)
+    inputs = draw(st.lists(st.lists(pts, min_size=1, max_size=6), min_size=1, max_size=4))
+    outputs = []
+    for X in inputs:
+        m = draw(st.integers(1, min(3, len(X))))
+        outputs.append(draw(st.lists(pts, min_size=m, max_size=m)))
+    return inputs, outputs
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lattice_datasets())
+def test_property_valid_datasets_are_interpolated(data):
+    """Every dataset is either refused with DatasetError or interpolated exactly within the bound."""
+    try:
+        ds = Dataset(*data)
+    except DatasetError:
+        return
+    T = construct(ds)
+    assert verify(T, ds).ok and T.num_blocks <= 2 * ds.sum_m + 2
