@@ -111,7 +111,7 @@ def _cmd_construct(a: argparse.Namespace) -> int:
         except ValueError:
             return _fail(f"--max-width must be an integer >= 4 or 'none', not {a.max_width!r}")
     ds = Dataset.from_json(a.data)
-    T = construct(ds, attention=a.attention, max_width=width)
+    T = construct(ds, attention=a.attention, max_width=width, progress=_progress())
     text = T.to_json()
     if a.output == "-":
         sys.stdout.write(text)

@@ -13,7 +13,9 @@ __all__ = ["construct", "ConstructionError", "ATTENTIONS"]
 ATTENTIONS = ("hardmax", "softmax")
 
 
-def construct(ds: Dataset, attention: str = "hardmax", *, max_width: int | None = 4, **kw: Any) -> Transformer:
+def construct(
+    ds: Dataset, attention: str = "hardmax", *, max_width: int | None = 4, progress: bool = False, **kw: Any
+) -> Transformer:
     """A transformer that exactly interpolates ``ds``.
 
     ``max_width`` is the largest FF hidden width: 4 (default) moves one point per block, the
@@ -22,7 +24,7 @@ def construct(ds: Dataset, attention: str = "hardmax", *, max_width: int | None 
     if not isinstance(ds, Dataset):
         raise TypeError("construct expects a Dataset")
     if attention == "hardmax":
-        return construct_hardmax(ds, max_width=max_width)
+        return construct_hardmax(ds, max_width=max_width, progress=progress)
     if attention == "softmax":
         try:
             from .softmax import construct_softmax

@@ -99,6 +99,7 @@ class Build:
     state: State
     attention_tau: Any = ZERO
     max_width: int | None = 4
+    progress: bool = False  # tqdm bars on stderr for the long phases
     steps: list[Step] = field(default_factory=list)
     leaders: list[Leader] = field(default_factory=list)
     info: dict = field(default_factory=dict)
@@ -498,7 +499,13 @@ def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarra
     P = RF @ C.T  # (R, k) projections of the relevant values
     S = np.sort(P, axis=0)
     neurons_per_move = []
-    for z, dest in moves:
+    if b.progress:
+        from tqdm.auto import tqdm
+
+        moves_iter = tqdm(moves, desc=f"construct ({b.steps[-1].name} done)", unit="move", leave=False)
+    else:
+        moves_iter = moves
+    for z, dest in moves_iter:
         zf = to_float_array(np.array(z, dtype=object))
         t = zf @ C.T
         gaps = np.empty(len(cands))
@@ -568,13 +575,16 @@ def interpolation(b: Build) -> Step:
 # ---------------------------------------------------------------------------- all
 
 
-def build_hardmax(ds: Dataset, *, max_width: int | None = 4, separation_kind: str = "all-tie") -> Build:
+def build_hardmax(
+    ds: Dataset, *, max_width: int | None = 4, separation_kind: str = "all-tie", progress: bool = False
+) -> Build:
     """Run the four steps and keep every intermediate state.
 
     ``separation_kind``: "all-tie" (ours, one block) or "rank-one" (the paper's Figure 6, up to
     a few blocks per overlapping pair; fails on equal token sets in different proportions).
     """
     b = start(ds, max_width=max_width)
+    b.progress = progress
     if separation_kind == "rank-one":
         rank_one_separation(b)
     elif separation_kind == "all-tie":
@@ -604,9 +614,9 @@ def parameter_bound(b: Build) -> int:
     return (16 * d + 12) * sm + (2 * d + 1) * separation_features(b) + 5 * d + 4
 
 
-def construct_hardmax(ds: Dataset, *, max_width: int | None = 4) -> Transformer:
+def construct_hardmax(ds: Dataset, *, max_width: int | None = 4, progress: bool = False) -> Transformer:
     """The hardmax transformer of the construction (see :func:`build_hardmax`)."""
-    return build_hardmax(ds, max_width=max_width).transformer
+    return build_hardmax(ds, max_width=max_width, progress=progress).transformer
 
 
 _ = (FeedForward, Q, zeros)
