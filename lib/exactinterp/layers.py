@@ -119,11 +119,15 @@ class FeedForward:
             return self.U.size + self.b.size + self.W.size + 1
         return _nnz(self.U, self.b, self.W) + (self.eta != 0)
 
-    # float64 forward
-    def forward_float(self, F: np.ndarray) -> np.ndarray:
+    # float forward (float64 by default; float32 rounds the weights too)
+    def forward_float(self, F: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float forward in ``dtype`` (weights rounded to ``dtype``)."""
+        F = np.asarray(F, dtype=dtype)
+        eta = dtype(self.etaf)
         if self.width == 0:
-            return self.etaf * F
-        return self.etaf * F + np.maximum(F @ self.Uf.T + self.bf, 0.0) @ self.Wf.T
+            return eta * F
+        U, b, W = (a.astype(dtype) for a in (self.Uf, self.bf, self.Wf))
+        return eta * F + np.maximum(F @ U.T + b, dtype(0)) @ W.T
 
     # exact forward
     def _affine(self, pattern: bytes) -> tuple[str, Any, np.ndarray]:
@@ -308,20 +312,22 @@ class SelfAttention:
         return _nnz(self.Q, self.K, self.V) + (self.rho != 0)
 
     # ------------------------------------------------------------------ float64
-    def weights_float(self, X: np.ndarray) -> np.ndarray:
-        """float64 attention matrix of one sequence (hardmax: float ``==`` ties, as floats do)."""
-        S = (X @ self.Qf.T) @ (X @ self.Kf.T).T
+    def weights_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float attention matrix of one sequence (hardmax: float ``==`` ties, as floats do)."""
+        X = np.asarray(X, dtype=dtype)
+        S = (X @ self.Qf.astype(dtype).T) @ (X @ self.Kf.astype(dtype).T).T
         if self.tauf == 0:
-            A = (S == S.max(axis=1, keepdims=True)).astype(float)
+            A = (S == S.max(axis=1, keepdims=True)).astype(dtype)
         else:
-            A = np.exp((S - S.max(axis=1, keepdims=True)) / self.tauf)
+            A = np.exp((S - S.max(axis=1, keepdims=True)) / dtype(self.tauf))
         return A / A.sum(axis=1, keepdims=True)
 
-    def forward_float(self, X: np.ndarray) -> np.ndarray:
-        """float64 forward of one sequence (n, d)."""
+    def forward_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float forward of one sequence (n, d) in ``dtype`` (float64 by default)."""
+        X = np.asarray(X, dtype=dtype)
         if self.kind == "skip":
-            return self.rhof * X
-        return self.rhof * X + (self.weights_float(X) @ X) @ self.Vf.T
+            return dtype(self.rhof) * X
+        return dtype(self.rhof) * X + (self.weights_float(X, dtype) @ X) @ self.Vf.astype(dtype).T
 
     # ------------------------------------------------------------------ exact
     def maximisers(self, st: State, j: int) -> list[tuple[int, ...]]:
@@ -598,8 +604,8 @@ class Block:
     def apply(self, st: State) -> State:
         return self.sa.apply(self.ff.apply(st))
 
-    def forward_float(self, X: np.ndarray) -> np.ndarray:
-        return self.sa.forward_float(self.ff.forward_float(X))
+    def forward_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        return self.sa.forward_float(self.ff.forward_float(X, dtype), dtype)
 
     def to_dict(self) -> dict:
         return {"ff": self.ff.to_dict(), "sa": self.sa.to_dict()}
