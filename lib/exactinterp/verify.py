@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 
 from .dataset import Dataset, InputError
-from .layers import _exact_dot
+from .layers import Block, _exact_dot
 from .numbers import Q, to_float_array
 from .state import State
 from .transformer import Transformer
 
-__all__ = ["verify", "Report", "SequenceReport", "hardmax_margins", "float_trace", "LayerTrace"]
+__all__ = ["verify", "Report", "SequenceReport", "hardmax_margins", "float_trace", "LayerTrace", "block_gain"]
 
 
 @dataclass
@@ -200,7 +200,17 @@ class LayerTrace:
     margin: Any  # exact hardmax margin of the layer (None if no decision)
     score_error: float  # largest |float score - exact score| over the rows (0 for skip/mean layers)
     broken: int  # query tokens whose float maximiser set differs from the exact one
+    escaped: int  # query tokens with a float maximiser outside the exact maximiser set
     deviation: float  # largest |float token - exact token| after the block
+    gain: float  # Lipschitz bound of the block (max-norm): (|eta| + || |W||U| ||) (|rho| + ||V||), ties fixed
+
+
+def block_gain(b: Block) -> float:
+    """Upper bound of the block's Lipschitz constant in the max-norm while its maximiser sets stay fixed."""
+    ff, sa = b.ff, b.sa
+    g_ff = abs(ff.etaf) + (float(np.max((np.abs(ff.Wf) @ np.abs(ff.Uf)).sum(axis=1))) if ff.width else 0.0)
+    g_sa = abs(sa.rhof) + (float(np.max(np.abs(sa.Vf).sum(axis=1))) if sa.kind != "skip" else 0.0)
+    return g_ff * g_sa
 
 
 def float_trace(T: Transformer, inputs: list[np.ndarray], dtype: Any = np.float64) -> list[LayerTrace]:
@@ -213,7 +223,7 @@ def float_trace(T: Transformer, inputs: list[np.ndarray], dtype: Any = np.float6
         fl = [b.ff.forward_float(X, dtype) for X in fl]
         sa = b.sa
         margin = None
-        score_err, broken = 0.0, 0
+        score_err, broken, escaped = 0.0, 0, 0
         if sa.kind in ("rank1", "general") and sa.is_hardmax and st.is_exact:
             margin = _layer_margin(sa, st)
             for j, X in enumerate(fl):
@@ -227,6 +237,7 @@ def float_trace(T: Transformer, inputs: list[np.ndarray], dtype: Any = np.float6
                     fset = set(np.nonzero(Sf[i] == Sf[i].max())[0].tolist())
                     eset = {c - sl.start for c in exact_rows[i]}
                     broken += fset != eset
+                    escaped += not fset <= eset
                     for c in fset | eset:  # score error where it matters: at the float and exact maximisers
                         err = abs(float(Sf[i, c]) - float(_exact_dot(qx[i], kx[c])))
                         score_err = max(score_err, err)
@@ -234,7 +245,11 @@ def float_trace(T: Transformer, inputs: list[np.ndarray], dtype: Any = np.float6
         fl = [sa.forward_float(X, dtype) for X in fl]
         diffs = [np.abs(X.astype(np.float64) - to_float_array(E)) for X, E in zip(fl, st.sequences(), strict=True)]
         dev = max((float(np.max(a)) for a in diffs), default=0.0)
-        out.append(LayerTrace(k, sa.kind, margin, score_err, broken, dev if np.isfinite(dev) else float("inf")))
+        out.append(
+            LayerTrace(
+                k, sa.kind, margin, score_err, broken, escaped, dev if np.isfinite(dev) else float("inf"), block_gain(b)
+            )
+        )
     return out
 
 
