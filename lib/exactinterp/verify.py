@@ -245,6 +245,7 @@ def float_trace(T: Transformer, inputs: list[np.ndarray], dtype: Any = np.float6
         fl = [sa.forward_float(X, dtype) for X in fl]
         diffs = [np.abs(X.astype(np.float64) - to_float_array(E)) for X, E in zip(fl, st.sequences(), strict=True)]
         dev = max((float(np.max(a)) for a in diffs), default=0.0)
+        dev = dev if np.isfinite(dev) else float("inf")
         out.append(
             LayerTrace(
                 k, sa.kind, margin, score_err, broken, escaped, dev if np.isfinite(dev) else float("inf"), block_gain(b)
