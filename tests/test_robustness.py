@@ -20,7 +20,8 @@ from exactinterp.cli import main
 from exactinterp.construct.primitives import eye
 from exactinterp.layers import Block, FeedForward, SelfAttention
 from exactinterp.numbers import QQ, q_matrix
-from exactinterp.verify import float_trace, hardmax_margins
+from exactinterp.robustness import ADVERSARIAL, adversarial_dataset, depth_dataset, float_deviation, scaled
+from exactinterp.verify import block_gain, float_trace, hardmax_margins
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from strategies import FAMILIES, invalid_datasets, valid_datasets
@@ -270,3 +271,30 @@ def test_margin_of_constructed_models_and_float_trace():
     # float32 forward runs and is float32
     out32 = T.forward(ds.inputs[0], exact=False, dtype=np.float32)
     assert out32.dtype == np.float32 and out32.shape == (len(ds.inputs[0]), ds.d)
+
+
+# ----------------------------------------------------------------------------- engine helpers of the chapter
+
+
+@pytest.mark.parametrize("family", list(ADVERSARIAL))
+def test_seeded_adversarial_families_are_valid_and_deterministic(family):
+    a, b = adversarial_dataset(family, 3), adversarial_dataset(family, 3)
+    assert a.to_dict() == b.to_dict() and 2 <= a.d <= 8
+
+
+def test_scaled_is_an_exact_change_of_units_and_float_deviation():
+    ds = depth_dataset(3, seed=0)
+    assert ds.sum_m == 3 and ds.N == 2
+    big = scaled(ds, 3)
+    assert big.inputs[0][0, 0] == ds.inputs[0][0, 0] * 1000 and scaled(big, -3).to_dict() == ds.to_dict()
+    T = construct(ds, "hardmax")
+    assert float_deviation(Transformer.identity(ds.d), ds, relative=False) > 0
+    assert float_deviation(T, ds) < 1e-6  # a small unit-scale dataset is fine in float64
+
+
+def test_block_gain_by_hand():
+    ff = FeedForward(U=_q([[1, 0]]), b=[0], W=_q([[2], [-3]]), eta="1/2")
+    sa = SelfAttention(Q=_q([[0, 0]]), K=_q([[0, 0]]), V=eye(2, 2), rho=-1)
+    # (|eta| + max row sum of |W||U| = 1/2 + 3) * (|rho| + ||V|| = 1 + 2)
+    assert block_gain(Block(ff, sa)) == pytest.approx(3.5 * 3)
+    assert block_gain(Block.identity(2)) == 1.0
