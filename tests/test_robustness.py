@@ -31,7 +31,7 @@ MANIFEST = json.loads((DATA / "manifest.json").read_text())
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Reproducible CI profile: fixed seed, no example database, no deadline (exact arithmetic varies).
-EXAMPLES = int(os.environ.get("EXACTINTERP_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("EXACTINTERP_EXAMPLES", "100"))
 CI = settings(
     max_examples=EXAMPLES,
     deadline=None,
