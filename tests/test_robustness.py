@@ -20,7 +20,14 @@ from exactinterp.cli import main
 from exactinterp.construct.primitives import eye
 from exactinterp.layers import Block, FeedForward, SelfAttention
 from exactinterp.numbers import QQ, q_matrix
-from exactinterp.robustness import ADVERSARIAL, adversarial_dataset, depth_dataset, float_deviation, scaled
+from exactinterp.robustness import (
+    ADVERSARIAL,
+    adversarial_dataset,
+    depth_dataset,
+    float_deviation,
+    scaled,
+    trace_table,
+)
 from exactinterp.verify import block_gain, float_trace, hardmax_margins
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -267,6 +274,8 @@ def test_margin_of_constructed_models_and_float_trace():
     assert decided and all(m > 0 for m in decided)
     trace = float_trace(T, ds.inputs)
     assert [t.margin for t in trace] == rep.margins
+    table = trace_table(trace).splitlines()
+    assert len(table) == T.num_blocks + 1 and "escaped" in table[0]
     assert all(t.deviation >= 0 for t in trace)
     # float32 forward runs and is float32
     out32 = T.forward(ds.inputs[0], exact=False, dtype=np.float32)

@@ -15,7 +15,7 @@ from .dataset import Dataset
 from .numbers import QQ, to_float_array
 from .transformer import Transformer
 
-__all__ = ["ADVERSARIAL", "adversarial_dataset", "scaled", "float_deviation", "depth_dataset"]
+__all__ = ["ADVERSARIAL", "adversarial_dataset", "scaled", "float_deviation", "depth_dataset", "trace_table"]
 
 #: Adversarial families (ours) and what makes each one hard.
 ADVERSARIAL: dict[str, str] = {
@@ -154,3 +154,17 @@ def depth_dataset(sum_m: int, seed: int, d: int = 2, n: int = 8) -> Dataset:
         inputs.append([[QQ(v.numerator, v.denominator) for v in t] for t in X])
         outputs.append([[QQ(int(v), 2) for v in rng.integers(-8, 9, size=d)] for _ in range(ms[j])])
     return Dataset(inputs, outputs)
+
+
+def trace_table(trace: list) -> str:
+    """Text table of a ``float_trace``: margin, score error, broken/escaped rows, drift, gain."""
+    head = f"{'block':>5} {'SA':>7} {'margin':>8} {'eps':>8} {'broken':>6} {'escaped':>7} {'drift':>8} {'gain':>8}"
+    lines = [head]
+    for t in trace:
+        dec = t.margin is not None
+        m = f"{float(t.margin):8.2g}" if dec else ""
+        e = f"{t.score_error:8.1e}" if dec else ""
+        b = f"{t.broken:6d}" if dec else ""
+        x = f"{t.escaped:7d}" if dec else ""
+        lines.append(f"{t.block:5d} {t.kind:>7} {m:>8} {e:>8} {b:>6} {x:>7} {t.deviation:8.1e} {t.gain:8.1e}")
+    return "\n".join(lines)
