@@ -99,8 +99,9 @@ def test_every_valid_dataset_is_certified_with_softmax(dsd):
         if "not available yet" in str(exc):
             pytest.skip("construct(ds, 'softmax') is not available yet in this version of the engine")
         raise
+    assert not T.is_hardmax  # really softmax layers (tau > 0), certified by ball arithmetic
     rep = verify(T, ds)
-    assert rep.ok and rep.certified, (dsd, rep.summary())
+    assert rep.ok and rep.certified and rep.softmax, (dsd, rep.summary())
 
 
 @CI
