@@ -132,10 +132,20 @@ def _cmd_verify(a: argparse.Namespace) -> int:
         print(json.dumps(d, indent=1))
     else:
         print(rep.summary())
+        if rep.margins is not None:
+            print(_margins_text(rep.margins))
         for s in rep.sequences:
             if not s.ok:
                 print(f"  sequence {s.index}: tokens {s.wrong[:10]} miss their targets", file=sys.stderr)
     return 0 if rep.ok else 1
+
+
+def _margins_text(margins: list[Any]) -> str:
+    """One line: the exact margin of every hardmax layer that decides something."""
+    parts = [f"block {k}: {q_to_str(m)} (~{float(m):.3g})" for k, m in enumerate(margins) if m is not None]
+    if not parts:
+        return "hardmax margins: no layer decides between distinct scores"
+    return "hardmax margins (smallest best - runner-up score gap): " + "; ".join(parts)
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
@@ -175,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except RecursionError:
         return _fail("input is nested too deeply")
+    except OSError as exc:  # e.g. the output directory does not exist or is not writable
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        return _fail(f"cannot write{where}: {exc.strerror or exc}")
     except MemoryError:
         return _fail("input is too large for the available memory")
     except KeyboardInterrupt:

@@ -218,8 +218,14 @@ class Dataset:
 
     @classmethod
     def from_json(cls, path_or_text: str | os.PathLike) -> Dataset:
-        """Read a dataset from a path (or from JSON text starting with '{')."""
-        return cls.from_dict(load_json_exact(path_or_text, what="dataset"))
+        """Read a dataset from a path (or from JSON text starting with '{'); every failure is a DatasetError."""
+        try:
+            data = load_json_exact(path_or_text, what="dataset")
+        except DatasetError:
+            raise
+        except InputError as exc:
+            raise DatasetError(str(exc)) from None
+        return cls.from_dict(data)
 
     def float_inputs(self) -> list[np.ndarray]:
         return [to_float_array(X) for X in self.inputs]

@@ -191,11 +191,15 @@ class FeedForward:
             return self.U.size + self.b.size + self.W.size + 1
         return _nnz(self.U, self.b, self.W) + (self.eta != 0)
 
-    # float64 forward
-    def forward_float(self, F: np.ndarray) -> np.ndarray:
+    # float forward (float64 by default; float32 rounds the weights too)
+    def forward_float(self, F: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float forward in ``dtype`` (weights rounded to ``dtype``)."""
+        F = np.asarray(F, dtype=dtype)
+        eta = dtype(self.etaf)
         if self.width == 0:
-            return self.etaf * F
-        return self.etaf * F + np.maximum(F @ self.Uf.T + self.bf, 0.0) @ self.Wf.T
+            return eta * F
+        U, b, W = (a.astype(dtype) for a in (self.Uf, self.bf, self.Wf))
+        return eta * F + np.maximum(F @ U.T + b, dtype(0)) @ W.T
 
     # exact forward
     def _groups(self) -> list[_Group]:
@@ -406,24 +410,27 @@ class SelfAttention:
         return _nnz(self.Q, self.K, self.V) + (self.rho != 0)
 
     # ------------------------------------------------------------------ float64
-    def weights_float(self, X: np.ndarray) -> np.ndarray:
-        """float64 attention matrix of one sequence (hardmax: float ``==`` ties, as floats do)."""
-        S = (X @ self.Qf.T) @ (X @ self.Kf.T).T
+    def weights_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float attention matrix of one sequence (hardmax: float ``==`` ties, as floats do)."""
+        X = np.asarray(X, dtype=dtype)
+        S = (X @ self.Qf.astype(dtype).T) @ (X @ self.Kf.astype(dtype).T).T
         if self.tauf == 0:
-            A = (S == S.max(axis=1, keepdims=True)).astype(float)
+            A = (S == S.max(axis=1, keepdims=True)).astype(dtype)
         else:
-            A = np.exp((S - S.max(axis=1, keepdims=True)) / self.tauf)
+            A = np.exp((S - S.max(axis=1, keepdims=True)) / dtype(self.tauf))
         return A / A.sum(axis=1, keepdims=True)
 
-    def forward_float(self, X: np.ndarray) -> np.ndarray:
-        """float64 forward of one sequence (n, d)."""
+    def forward_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float forward of one sequence (n, d) in ``dtype`` (float64 by default)."""
+        X = np.asarray(X, dtype=dtype)
         if self.kind == "skip":
-            return self.rhof * X
+            return dtype(self.rhof) * X
+        V = self.Vf.astype(dtype)
         if self.kind == "mean":
-            return self.rhof * X + X.mean(axis=0) @ self.Vf.T
+            return dtype(self.rhof) * X + X.mean(axis=0) @ V.T
         if self.tauf == 0 and len(X) > 256:
-            return self.rhof * X + self._hardmax_mean_float(X) @ self.Vf.T
-        return self.rhof * X + (self.weights_float(X) @ X) @ self.Vf.T
+            return dtype(self.rhof) * X + self._hardmax_mean_float(X) @ V.T
+        return dtype(self.rhof) * X + (self.weights_float(X, dtype) @ X) @ V.T
 
     def _hardmax_mean_float(self, X: np.ndarray) -> np.ndarray:
         """Float hardmax averages (ties by float ==) in O(n k) when keys of largest norm dominate.
@@ -432,7 +439,7 @@ class SelfAttention:
         norm (Cauchy-Schwarz, with a relative margin) cannot have a maximiser elsewhere; the
         remaining rows are computed in full. Same result as the dense rule.
         """
-        A, B = X @ self.Qf.T, X @ self.Kf.T
+        A, B = X @ self.Qf.astype(X.dtype).T, X @ self.Kf.astype(X.dtype).T
         n = len(X)
         bn = np.sqrt((B * B).sum(axis=1))
         order = np.argsort(-bn, kind="stable")
@@ -441,7 +448,8 @@ class SelfAttention:
         Sc = A @ B[cand].T
         m = Sc.max(axis=1)
         an = np.sqrt((A * A).sum(axis=1))
-        ok = m > an * rest * (1 + 1e-12) + 1e-300
+        tol = 64 * np.finfo(X.dtype).eps
+        ok = m > an * rest * (1 + tol) + tol * an * bn.max() + 1e-300
         out = np.empty_like(X)
         hit = Sc == m[:, None]
         w = hit / hit.sum(axis=1, keepdims=True)
@@ -746,8 +754,8 @@ class Block:
         """SA(FF(st)), on a copy unless ``inplace``."""
         return self.sa.apply(self.ff.apply(st, inplace), inplace=True)
 
-    def forward_float(self, X: np.ndarray) -> np.ndarray:
-        return self.sa.forward_float(self.ff.forward_float(X))
+    def forward_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        return self.sa.forward_float(self.ff.forward_float(X, dtype), dtype)
 
     def to_dict(self) -> dict:
         return {"ff": self.ff.to_dict(), "sa": self.sa.to_dict()}

@@ -27,16 +27,30 @@ class ModelError(ValueError):
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write a file atomically (temporary file + rename): never leave a partial file behind."""
+    """Write a file atomically (temporary file + rename): never leave a partial file behind.
+
+    Errors are raised as ``OSError`` naming ``path`` (not the temporary file); the new file gets
+    the usual permissions (0666 minus the umask), not the temporary file's 0600.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
@@ -111,10 +125,10 @@ class Transformer:
             st = b.apply(st)
             yield st
 
-    def forward_many(self, inputs: Sequence[Any], exact: bool = True, progress: bool = False):
-        """Forward of several sequences at once (exact: object arrays; else float64 arrays)."""
+    def forward_many(self, inputs: Sequence[Any], exact: bool = True, progress: bool = False, dtype: Any = np.float64):
+        """Forward of several sequences at once (exact: object arrays; else ``dtype`` arrays)."""
         if not exact:
-            return [self.forward(X, exact=False) for X in inputs]
+            return [self.forward(X, exact=False, dtype=dtype) for X in inputs]
         st = State.from_sequences([self._check_input(X) for X in inputs])
         blocks = self.blocks
         if progress:
@@ -125,8 +139,11 @@ class Transformer:
             st = b.apply(st, inplace=True)  # a private state: no copies
         return st.sequences()
 
-    def forward(self, X: Any, exact: bool = True) -> np.ndarray:
-        """Forward of one sequence (n, d): exact rationals (balls after softmax) or float64."""
+    def forward(self, X: Any, exact: bool = True, dtype: Any = np.float64) -> np.ndarray:
+        """Forward of one sequence (n, d): exact rationals (balls after softmax), or floats of ``dtype``.
+
+        The float forward rounds the input and every weight to ``dtype`` (float64 or float32).
+        """
         if exact:
             return self.forward_many([X])[0]
         Xf = np.asarray(X, dtype=np.float64) if not (isinstance(X, np.ndarray) and X.dtype == object) else None
@@ -136,8 +153,9 @@ class Transformer:
             Xf = to_float_array(X)
         if Xf.ndim != 2 or Xf.shape[1] != self.d:
             raise ModelError(f"input tokens have dimension {Xf.shape[-1]}, the model expects {self.d}")
+        Xf = Xf.astype(dtype)
         for b in self.blocks:
-            Xf = b.forward_float(Xf)
+            Xf = b.forward_float(Xf, dtype)
         return Xf
 
     __call__ = forward
