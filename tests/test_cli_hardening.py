@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from exactinterp.cli import main
 
 DATA = Path(__file__).resolve().parent / "data"

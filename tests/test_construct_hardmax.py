@@ -1,6 +1,5 @@
 """The hardmax construction on the random families: exact interpolation, counts, failures."""
 
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

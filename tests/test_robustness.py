@@ -15,6 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from strategies import FAMILIES, invalid_datasets, valid_datasets
+
 from exactinterp import ConstructionError, Dataset, DatasetError, Transformer, construct, verify
 from exactinterp.cli import main
 from exactinterp.construct.primitives import eye
@@ -29,9 +33,6 @@ from exactinterp.robustness import (
     trace_table,
 )
 from exactinterp.verify import block_gain, float_trace, hardmax_margins
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
-from strategies import FAMILIES, invalid_datasets, valid_datasets
 
 DATA = Path(__file__).resolve().parent / "data"
 MANIFEST = json.loads((DATA / "manifest.json").read_text())

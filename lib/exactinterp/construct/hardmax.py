@@ -22,7 +22,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ..layers import Block, FeedForward
-from ..numbers import ONE, ZERO, Q, row_key, to_float_array, to_q
+from ..numbers import ONE, ZERO, Q, denominator, numerator, row_key, to_float_array, to_q
 from ..state import State
 from ..transformer import Transformer
 from .primitives import (
@@ -379,15 +379,22 @@ def pre_clustering_state(b: Build) -> State:
 
 
 def box(b: Build) -> Step:
-    """One block mapping every token into the box (0, 1)^d: ``x -> eta x + t 1`` (eta = 2^-k)."""
+    """One block mapping every token into [1/4, 3/4]^d inside the box (0, 1)^d: ``x -> eta x + t 1``.
+
+    eta = 2^k is the largest power of two with eta (hi - lo) <= 1/2 (k may be positive: small data
+    are stretched), so the map does not depend on the data's units beyond a power of two, and the
+    later bump widths (and with them the float behaviour) are scale-invariant.
+    """
     d = b.d
-    E = b.state.E
-    flat = E.ravel()
+    flat = b.state.E.ravel()
     lo, hi = min(flat), max(flat)
-    eta = power_of_two_below(1.0 / (float(hi - lo) + 2.0))
-    while eta * (hi - lo + 2) > 1:
+    span = hi - lo
+    eta = power_of_two_below(0.5 / float(span)) if span > 0 else ONE
+    while eta * span > ONE / 2:
         eta = eta / 2
-    t = (ONE - lo) * eta
+    while span > 0 and 2 * eta * span <= ONE / 2:
+        eta = 2 * eta
+    t = ONE / 4 - eta * lo
     ff = affine_ff(d, eta, [t] * d)
     b.info["box"] = {"eta": eta, "shift": t, "lo": lo, "hi": hi}
     return b.add("box", [Block(ff, identity_sa(d, b.attention_tau))])
@@ -537,13 +544,45 @@ def _bump_blocks(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarra
                 u = tuple(-v for v in cands[c]) if flip[c] else cands[c]
                 neurons_per_move.append(bump_neurons(u, z, eps, delta, plateau=eps / 2))
                 break
-        else:
-            raise ConstructionError("not supported by this construction: no direction isolates a moved value")
+        else:  # float64 cannot resolve the gap (values far below the rounding of their magnitude)
+            u, eps = _exact_gap_direction(cands, z, relevant)
+            delta = [p - q for p, q in zip(dest, z, strict=True)]
+            neurons_per_move.append(bump_neurons(u, z, eps, delta, plateau=eps / 2))
     blocks = []
     for g0 in range(0, len(moves), per):
         neurons = [n for grp in neurons_per_move[g0 : g0 + per] for n in grp]
         blocks.append(Block(ff_from_neurons(d, neurons), identity_sa(d, b.attention_tau)))
     return blocks
+
+
+def _exact_gap_direction(cands: list[tuple], z: tuple, relevant: np.ndarray) -> tuple[tuple, Any]:
+    """Exact fallback: the candidate with the largest exact gap around <u, z>, and eps <= gap / 3."""
+    zk = tuple(z)
+    others = {row_key(x): x for x in relevant if tuple(x) != zk}.values()
+    best = None
+    for u in cands:
+        uz = _dot(u, z)
+        gap = min((abs(_dot(u, x) - uz) for x in others), default=ONE)
+        if gap > 0 and (best is None or gap * best[2] > best[1] * _norm1(u)):
+            best = (u, gap, _norm1(u))
+    if best is None:
+        raise ConstructionError("not supported by this construction: no direction isolates a moved value")
+    return best[0], power_of_two_below_exact(best[1] / 3)
+
+
+def _norm1(u: tuple) -> Any:
+    return sum((abs(v) for v in u), ZERO)
+
+
+def power_of_two_below_exact(q: Any) -> Any:
+    """Largest 2^k <= q for a positive rational q, in exact arithmetic."""
+    k = numerator(q).bit_length() - denominator(q).bit_length()
+    p = to_q(2) ** k if k >= 0 else ONE / to_q(2) ** (-k)
+    while p > q:
+        p = p / 2
+    while 2 * p <= q:
+        p = 2 * p
+    return p
 
 
 def _isolated(u: tuple, z: tuple, eps: Any, relevant: np.ndarray, proj_f: np.ndarray, tz: float) -> bool:
