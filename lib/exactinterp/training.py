@@ -12,14 +12,14 @@ with the authors' optimiser: Adam with **coupled** L2 weight decay (``eps * thet
 before Adam, as ``torch.optim.Adam(weight_decay=eps)``), cosine decay of the learning rate to 0
 (``torch`` ``CosineAnnealingLR``), full batch. The loop is one ``lax.scan`` under ``jit``.
 
-Importing this module enables float64 in JAX (``jax_enable_x64``) and, if JAX has not been imported
-yet, asks XLA for single-threaded CPU code (faster for this tiny, overhead-bound problem).
+Importing this module enables float64 in JAX (``jax_enable_x64``) and, unless XLA_FLAGS is already set, asks
+XLA for single-threaded CPU code (faster for this tiny, overhead-bound problem; independent runs then go
+to separate cores through ``run_parallel``).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +28,9 @@ from fractions import Fraction
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
-if "jax" not in sys.modules:  # only effective before JAX initialises its backend
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+# Single-threaded XLA CPU code: read when JAX initialises its backend (first computation), so this works even
+# after ``import jax``, but not once something has been computed. An existing XLA_FLAGS is left alone.
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 import jax  # noqa: E402
 
