@@ -1,8 +1,10 @@
 """The hardmax construction on the random families: exact interpolation, counts, failures."""
 
-import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from exactinterp import Dataset, DatasetError, construct, verify
 from exactinterp.construct.hardmax import (
     ConstructionError,
@@ -15,8 +17,6 @@ from exactinterp.construct.hardmax import (
     start,
 )
 from exactinterp.datasets import FAMILIES, INVALID_KINDS, invalid_raw, random_dataset
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 SMALL = [f for f in FAMILIES if f != "large"]
 PER_FAMILY = 10
@@ -40,7 +40,6 @@ def test_exact_interpolation_on_family(family):
 
 
 def test_large_family_n_200_N_20():
-    t0 = time.perf_counter()
     for seed in range(2):
         ds = random_dataset("large", seed)
         T = construct(ds, "hardmax")

@@ -1,6 +1,7 @@
 """The seeded random dataset families (exactinterp.datasets)."""
 
 import pytest
+
 from exactinterp import Dataset, DatasetError
 from exactinterp.datasets import FAMILIES, INVALID_KINDS, invalid_dataset, invalid_raw, random_dataset, suite
 
@@ -65,6 +66,7 @@ def test_unknown_family():
 
 def test_random_transformer_is_deterministic_and_equivariant():
     import numpy as np
+
     from exactinterp.datasets import random_transformer
 
     T1, T2 = random_transformer(2, 2, seed=3), random_transformer(2, 2, seed=3)
