@@ -171,3 +171,46 @@ def test_property_valid_datasets_are_interpolated(data):
         return
     T = construct(ds)
     assert verify(T, ds).ok and T.num_blocks <= 2 * ds.sum_m + 2
+
+
+@given(st.integers(0, 10**6), st.integers(2, 4))
+@settings(max_examples=40, deadline=None)
+def test_trapezoid_bumps_reads_back_bump_neurons(seed, d):
+    import numpy as np
+
+    from exactinterp.construct.primitives import bump_neurons, ff_from_neurons, trapezoid_bumps
+    from exactinterp.numbers import QQ
+
+    rng = np.random.default_rng(seed)
+    u = tuple(QQ(int(v)) for v in rng.integers(-5, 6, size=d))
+    z = tuple(QQ(int(v), 3) for v in rng.integers(-9, 10, size=d))
+    eps = QQ(1, int(2 ** rng.integers(0, 6)))
+    delta = tuple(QQ(int(v), 2) for v in rng.integers(-4, 5, size=d))
+    ff = ff_from_neurons(d, bump_neurons(u, z, eps, delta, plateau=eps / 2))
+    assert trapezoid_bumps(ff) == [(u, sum((a * b for a, b in zip(u, z, strict=True)), QQ(0)), eps)]
+    with pytest.raises(ValueError):
+        trapezoid_bumps(ff_from_neurons(d, bump_neurons(u, z, eps, delta)))  # a 3-ReLU hat
+
+
+@pytest.mark.parametrize("family", ["shared", "lattice", "circle", "highdim"])
+def test_bump_moves_carry_perturbations_unchanged(family):
+    """Every move's slab is empty of other values up to 3 eps; a shift e with |<u, e>| <= eps / 2 is carried exactly."""
+    import numpy as np
+
+    from exactinterp.construct.primitives import trapezoid_bumps
+    from exactinterp.numbers import QQ
+    from exactinterp.state import State
+
+    ds = random_dataset(family, 1)
+    b = build_hardmax(ds)
+    st_ = b.step("leaders").state
+    blocks = b.step("interpolation").blocks
+    bumps = [bp for blk in blocks for bp in trapezoid_bumps(blk.ff)]
+    assert len(bumps) == len(b.leaders)
+    w = [QQ(k + 1) for k in range(b.d)]
+    delta = min(eps / (2 * abs(sum((a * c for a, c in zip(u, w, strict=True)), QQ(0))) or 1) for u, _, eps in bumps)
+    e = np.array([delta * c for c in w], dtype=object)
+    shifted = State.from_sequences([X + e for X in st_.sequences()])
+    for blk in blocks:
+        shifted = blk.apply(shifted)
+    assert (shifted.E == b.state.E + e).all()

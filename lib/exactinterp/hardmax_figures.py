@@ -202,19 +202,28 @@ def _profile(neurons, t: np.ndarray) -> np.ndarray:
 
 
 def figure8_right(s: Any, c: Any, dd: Any, a: Any, depth: Any, eps: Any, size: float = 3.0):
-    """Figure 8 (right): the paper's 4-ReLU profile FF(x), and the engine's 3-ReLU hat of half-width eps."""
+    """Figure 8 (right): the paper's 4-ReLU profile FF(x), and the engine's 4-ReLU trapezoid of half-width eps.
+
+    The trapezoid (plateau eps / 2) is drawn with the three 3-ReLU hats of half-width eps / 2 that
+    sum to it (dashed).
+    """
     style()
     fig, axes = plt.subplots(1, 2, figsize=(2 * size + 0.4, size * 0.78))
     sf, cf, df, ef = (float(to_q(v)) for v in (s, c, dd, eps))
     t = np.linspace(sf - 3 * df, sf + 2 * cf, 400)
-    t2 = np.linspace(sf - 4 * ef, sf + 4 * ef, 400)
+    t2 = np.linspace(sf - 2 * ef, sf + 2 * ef, 401)
     g = _profile(kink_profile_neurons((1, 0), s, c, dd, a, depth, (1, 0)), t)
-    h = _profile(bump_neurons((1, 0), (s, 0), eps, (-depth, 0)), t2)
+    e, sq = to_q(eps), to_q(s)
+    h = _profile(bump_neurons((1, 0), (sq, 0), e, (-depth, 0), plateau=e / 2), t2)
+    for k in (-1, 0, 1):
+        hat = _profile(bump_neurons((1, 0), (sq + k * e / 2, 0), e / 2, (-depth, 0)), t2)
+        lab = r"hats, half-width $\varepsilon/2$" if k == 0 else None
+        axes[1].plot(t2, hat, color="0.6", lw=0.9, ls="--", label=lab)
     paper_ticks = [(sf - df, "$s-d$"), (sf, "$s$"), (sf + cf, "$s+c$")]
     our_ticks = [(sf - ef, r"$s-\varepsilon$"), (sf, "$s$"), (sf + ef, r"$s+\varepsilon$")]
     for ax, x, y, ticks, title in (
         (axes[0], t, g, paper_ticks, "paper's shape (4 ReLUs)"),
-        (axes[1], t2, h, our_ticks, "engine's bump (3 ReLUs)"),
+        (axes[1], t2, h, our_ticks, "engine's bump (4 ReLUs)"),
     ):
         ax.plot(x, y, color="#1f3fdf", lw=1.4)
         ax.axhline(0, color="0.55", lw=0.6)
@@ -226,6 +235,7 @@ def figure8_right(s: Any, c: Any, dd: Any, a: Any, depth: Any, eps: Any, size: f
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
     axes[0].text(t[8], g[8] * 0.85, r"$\mathrm{FF}(x)$", color="#1f3fdf")
+    axes[1].legend(loc="lower right", fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -19,6 +19,7 @@ __all__ = [
     "Neuron",
     "ff_from_neurons",
     "bump_neurons",
+    "trapezoid_bumps",
     "kink_profile_neurons",
     "constant_neuron",
     "affine_ff",
@@ -101,6 +102,23 @@ def bump_neurons(
     dl = tuple(to_q(v) / (eps - p) for v in delta)
     neg = tuple(-v for v in dl)
     return [Neuron(u, eps - uz, dl), Neuron(u, p - uz, neg), Neuron(u, -p - uz, neg), Neuron(u, -eps - uz, dl)]
+
+
+def trapezoid_bumps(ff: FeedForward) -> list[tuple[tuple, Any, Any]]:
+    """Read back ``(u, <u, z>, eps)`` of each trapezoid (plateau eps / 2) of an FF made of such bumps only."""
+    if ff.eta != ONE or ff.width % 4:
+        raise ValueError("not a layer of four-ReLU trapezoid bumps")
+    out = []
+    for i in range(0, ff.width, 4):
+        U, b, W = ff.U[i : i + 4], ff.b[i : i + 4], ff.W[:, i : i + 4]
+        u = tuple(U[0])
+        eps, p, uz = (b[0] - b[3]) / 2, (b[1] - b[2]) / 2, -(b[0] + b[3]) / 2
+        same_u = all(tuple(r) == u for r in U)
+        shape = all(W[k, 0] == -W[k, 1] == -W[k, 2] == W[k, 3] for k in range(ff.d))
+        if not (same_u and shape and eps > 0 and p == eps / 2 and -(b[1] + b[2]) / 2 == uz):
+            raise ValueError("not a layer of four-ReLU trapezoid bumps")
+        out.append((u, uz, eps))
+    return out
 
 
 def kink_profile_neurons(
