@@ -9,6 +9,7 @@ tr = pytest.importorskip("exactinterp.training")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
+
 from exactinterp import Block, FeedForward, SelfAttention  # noqa: E402
 
 LOSS = jax.jit(tr.loss)
