@@ -39,7 +39,7 @@ nbcheck: setup
 
 # Unit, property, CLI and guard tests, plus nbval on every chapter (exit 5 = no tests = failure).
 pytest: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --ignore=tests/test_html.py
 
 html-check: setup
 	REQUIRE_HTML_CHECK=1 $(BIN)/pytest -q -o addopts="-p no:cacheprovider" tests/test_html.py
