@@ -27,7 +27,7 @@ $(MATHJAX):
 	sh .ci/vendor_mathjax.sh
 
 book: setup
-	rm -rf _build/html
+	rm -rf _build  # a clean build: Sphinx would otherwise skip unchanged notebooks (stale outputs)
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
 lint: setup
