@@ -47,12 +47,8 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
-    c = sub.add_parser(
-        "construct",
-        help="build a transformer that exactly interpolates a dataset",
-        epilog=FORMATS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    documented = {"epilog": FORMATS, "formatter_class": argparse.RawDescriptionHelpFormatter}
+    c = sub.add_parser("construct", help="build a transformer that exactly interpolates a dataset", **documented)
     c.add_argument("data", help="dataset JSON file")
     c.add_argument("--attention", choices=ATTENTIONS, default="hardmax", help="attention kind (default hardmax)")
     c.add_argument(
@@ -61,22 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         help="largest FF hidden width: 4 (default) moves one point per block; 'none' gives the shallowest model",
     )
     c.add_argument("-o", "--output", default="-", help="model JSON file to write (default: stdout)")
-    v = sub.add_parser(
-        "verify",
-        help="check exact interpolation (exit 0 iff exact)",
-        epilog=FORMATS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    v = sub.add_parser("verify", help="check exact interpolation (exit 0 iff exact)", **documented)
     v.add_argument("data", help="dataset JSON file")
     v.add_argument("model", help="model JSON file")
     v.add_argument("--json", action="store_true", help="print the full report as JSON")
     v.add_argument("--margins", action="store_true", help="also report exact hardmax score margins per layer")
-    r = sub.add_parser(
-        "run",
-        help="apply a model and print the outputs as JSON",
-        epilog=FORMATS,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    r = sub.add_parser("run", help="apply a model and print the outputs as JSON", **documented)
     r.add_argument("model", help="model JSON file")
     r.add_argument("input", help="input JSON file: one sequence, or {'inputs': [...]}")
     r.add_argument("--float", action="store_true", help="float64 forward instead of the exact one")
