@@ -175,25 +175,15 @@ def lemma_bounds(sa: SelfAttention, X: Any, tau: Any) -> tuple[float, float]:
 def measured_deviation(sa: SelfAttention, X: Any, tau: Any, dps: int | None = None) -> float:
     """max_i ‖SA_τ(X)_i - SA_0(X)_i‖ computed directly in mpmath (default: 30 digits below the bound)."""
     X = _as_q(X)
-    n, d = X.shape
+    d = X.shape[1]
     S = score_matrix(sa, X)
     hard = hardmax_twin(sa).apply(_state(X))
     if dps is None:
         _, coarse = lemma_bounds(sa, X, tau)
         dps = 30 + (int(-math.log10(coarse)) if 0 < coarse < 1 else 0)
     with mpmath.workdps(dps):
-        t = _mp(tau)
-        Xm = [[_mp(v) for v in row] for row in X]
-        Vm = [[_mp(v) for v in row] for row in sa.V]
-        rho = _mp(sa.rho)
         worst = mpmath.mpf(0)
-        for i in range(n):
-            s = [_mp(v) for v in S[i]]
-            m = max(s)
-            w = [mpmath.exp((v - m) / t) for v in s]
-            tot = mpmath.fsum(w)
-            avg = [mpmath.fsum(w[k] * Xm[k][c] for k in range(n)) / tot for c in range(d)]
-            soft = [rho * Xm[i][c] + mpmath.fsum(Vm[c][r] * avg[r] for r in range(d)) for c in range(d)]
+        for i, soft in enumerate(_softmax_rows_mp(sa, X, S, tau)):
             h = hard.E[i]
             dev = mpmath.sqrt(mpmath.fsum((soft[c] - _mp(h[c])) ** 2 for c in range(d)))
             worst = max(worst, dev)
@@ -280,20 +270,14 @@ def engine_encloses(sa: SelfAttention, X: Any, dps: int = 60, tau_check: Any = N
     wrong one to see the check fail).
     """
     X = _as_q(X)
-    n, d = X.shape
+    d = X.shape[1]
     balls = sa.apply(_state(X)).E
     S = score_matrix(sa, X)
     with mpmath.workdps(dps):
-        t = _mp(sa.tau if tau_check is None else tau_check)
-        Xm = [[_mp(v) for v in row] for row in X]
-        for i in range(n):
-            s = [_mp(v) for v in S[i]]
-            m = max(s)
-            w = [mpmath.exp((v - m) / t) for v in s]
-            tot = mpmath.fsum(w)
-            avg = [mpmath.fsum(w[k] * Xm[k][c] for k in range(n)) / tot for c in range(d)]
+        tau = sa.tau if tau_check is None else tau_check
+        for i, soft in enumerate(_softmax_rows_mp(sa, X, S, tau)):
             for c in range(d):
-                val = _mp(sa.rho) * Xm[i][c] + mpmath.fsum(_mp(sa.V[c, r]) * avg[r] for r in range(d))
+                val = soft[c]
                 ball = balls[i, c]
                 if isinstance(ball, Q):
                     ok = abs(val - _mp(ball)) <= mpmath.mpf(10) ** (5 - dps)
@@ -304,6 +288,22 @@ def engine_encloses(sa: SelfAttention, X: Any, dps: int = 60, tau_check: Any = N
                 if not ok:
                     return False
     return True
+
+
+def _softmax_rows_mp(sa: SelfAttention, X: np.ndarray, S: Any, tau: Any):
+    """Rows of SA_τ(X) in mpmath at the current working precision (scores S exact)."""
+    n, d = X.shape
+    t = _mp(tau)
+    Xm = [[_mp(v) for v in row] for row in X]
+    Vm = [[_mp(v) for v in row] for row in sa.V]
+    rho = _mp(sa.rho)
+    for i in range(n):
+        s = [_mp(v) for v in S[i]]
+        m = max(s)
+        w = [mpmath.exp((v - m) / t) for v in s]
+        tot = mpmath.fsum(w)
+        avg = [mpmath.fsum(w[k] * Xm[k][c] for k in range(n)) / tot for c in range(d)]
+        yield [rho * Xm[i][c] + mpmath.fsum(Vm[c][r] * avg[r] for r in range(d)) for c in range(d)]
 
 
 def _state(X: np.ndarray):
