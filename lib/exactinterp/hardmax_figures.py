@@ -17,7 +17,7 @@ from matplotlib.patches import Circle, Rectangle
 from .construct.hardmax import Build, pre_clustering_state
 from .construct.primitives import bump_neurons, ff_from_neurons, kink_profile_neurons
 from .numbers import to_q
-from .plotting import COLORS, MARKERS, arrow_between, as_float, draw_sequences, draw_targets, panel, panels, style
+from .plotting import COLORS, arrow_between, as_float, draw_sequences, draw_targets, panel, panels, style
 from .state import State
 
 __all__ = ["figure5", "figure6", "figure7", "figure8_left", "figure8_right", "sequence_panels"]
@@ -238,6 +238,3 @@ def figure8_right(s: Any, c: Any, dd: Any, a: Any, depth: Any, eps: Any, size: f
     axes[1].legend(loc="lower right", fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
-
-
-_ = MARKERS

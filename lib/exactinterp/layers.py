@@ -687,7 +687,7 @@ class SelfAttention:
             row = S[i * n : (i + 1) * n]
             top = row[C[0] - sl.start]
             gap = top - max(v for v in row if v < top)
-            p = flint.arb(QQ_ratio(n - len(C), len(C))) * (-(flint.arb(gap) * inv_tau)).exp()
+            p = flint.arb(to_q(n - len(C)) / len(C)) * (-(flint.arb(gap) * inv_tau)).exp()
             p = min(p.upper(), flint.arb(1).upper())
             rows[i] = np.array(
                 [flint.arb(mid[c]) + flint.arb(0, (vspread[c] * p).upper()) for c in range(d)],
@@ -715,10 +715,6 @@ class SelfAttention:
             if m.shape[1] != dim:
                 raise LayerError(f"{name} has {m.shape[1]} columns, expected d = {dim}")
         return cls(Q=Qm, K=Km, V=q_matrix(d["V"], shape=(dim, dim)), rho=d["rho"], tau=d["tau"])
-
-
-def QQ_ratio(p: int, q: int) -> Any:
-    return to_q(p) / to_q(q)
 
 
 # ----------------------------------------------------------------------------- block
@@ -763,6 +759,3 @@ class Block:
     @classmethod
     def from_dict(cls, d: dict, dim: int) -> Block:
         return cls(FeedForward.from_dict(d["ff"], dim), SelfAttention.from_dict(d["sa"], dim))
-
-
-_ = Q  # re-exported type used by callers

@@ -15,8 +15,8 @@ import numpy as np
 from .construct.hardmax import Build
 from .construct.primitives import affine_ff, rank_one_sa
 from .layers import Block
-from .numbers import ONE, Q, to_float_array, to_q
-from .plotting import COLORS, LEADER, MARKERS, as_float, draw_points, panel, style
+from .numbers import ONE, to_q
+from .plotting import COLORS, MARKERS, as_float, draw_points, panel, style
 
 __all__ = [
     "figure9_data",
@@ -286,6 +286,3 @@ def suite_table(rows: list[dict]) -> str:
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     th = "".join(f"<th>{h}</th>" for h in head)
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-_ = (Q, to_float_array, LEADER)

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..dataset import Dataset
-from ..layers import Block, FeedForward
-from ..numbers import ONE, ZERO, Q, denominator, numerator, row_key, to_float_array, to_q
+from ..layers import Block
+from ..numbers import ONE, ZERO, denominator, numerator, row_key, to_float_array, to_q
 from ..state import State
 from ..transformer import Transformer
 from .primitives import (
@@ -38,7 +38,6 @@ from .primitives import (
     identity_sa,
     power_of_two_below,
     rank_one_sa,
-    zeros,
 )
 
 __all__ = [
@@ -656,6 +655,3 @@ def parameter_bound(b: Build) -> int:
 def construct_hardmax(ds: Dataset, *, max_width: int | None = 4, progress: bool = False) -> Transformer:
     """The hardmax transformer of the construction (see :func:`build_hardmax`)."""
     return build_hardmax(ds, max_width=max_width, progress=progress).transformer
-
-
-_ = (FeedForward, Q, zeros)

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ..layers import Block, FeedForward
-from ..numbers import ONE, ZERO, Q, to_q
+from ..numbers import ONE, ZERO, to_q
 from ..state import State
 from ..transformer import Transformer
 from .hardmax import Build, ConstructionError, box, interpolation, leader_selection, separation, start
@@ -293,6 +293,3 @@ def construct_softmax(
 ) -> Transformer:
     """The softmax transformer of the construction (see :func:`build_softmax`)."""
     return build_softmax(ds, max_width=max_width, delta=delta, snap_to_targets=snap_to_targets).transformer
-
-
-_ = Q
