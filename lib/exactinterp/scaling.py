@@ -14,7 +14,6 @@ __all__ = [
     "paper_blocks_hardmax",
     "paper_blocks_softmax",
     "ours_blocks_bound",
-    "ours_parameter_bound",
     "same_leaders",
     "PRIOR_WORK",
     "prior_parameters",
@@ -37,15 +36,6 @@ def ours_blocks_bound(sum_m: int, max_width: int | None) -> int:
     if max_width is None:
         return 4
     return 2 + 2 * math.ceil(sum_m / (max_width // 4))
-
-
-def ours_parameter_bound(d: int, sum_m: int, blocks: int, features: int = 2) -> int:
-    """Nonzero parameters of our hardmax construction are at most this (see the scaling chapter).
-
-    2P bumps of 4 neurons (u: d, b: 1, Delta: d each) + separation (features x (2d + 1) + d + 1)
-    + box (d + 1) + clustering (3d) + one eta and one rho per block.
-    """
-    return 2 * sum_m * 4 * (2 * d + 1) + features * (2 * d + 1) + d + 1 + (d + 1) + 3 * d + 2 * blocks
 
 
 def same_leaders(base: Dataset, n: int, seed: int = 0) -> Dataset:
