@@ -18,8 +18,8 @@ import time
 import numpy as np
 
 from .construct import construct
-from .dataset import Dataset
-from .numbers import QQ, to_float_array
+from .core.dataset import Dataset
+from .core.numbers import QQ, to_float_array
 from .verify import verify
 
 

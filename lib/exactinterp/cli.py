@@ -13,10 +13,12 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .construct import ATTENTIONS, ConstructionError, construct
-from .dataset import Dataset, InputError, load_json_exact
-from .numbers import NumberError, Q, q_matrix, q_to_str
-from .transformer import ModelError, Transformer, atomic_write_text
+from .construct import ATTENTIONS, construct
+from .core.dataset import Dataset
+from .core.io import atomic_write_text, load_json_exact
+from .core.numbers import Q, q_matrix, q_to_str
+from .core.transformer import Transformer
+from .errors import ConstructionError, InputError, ModelError, NumberError
 from .verify import verify
 
 FORMATS = """\

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..layers import FeedForward, SelfAttention
-from ..numbers import ONE, ZERO, to_float_array, to_q
+from ..core.attention import SelfAttention
+from ..core.feedforward import FeedForward
+from ..core.numbers import ONE, ZERO, to_float_array, to_q
 
 __all__ = [
     "Neuron",
@@ -150,29 +151,17 @@ def affine_ff(d: int, eta: Any, shift: Sequence[Any]) -> FeedForward:
 
 
 def snap_neurons(d: int, axis: int, c: Any, a: Any, b: Any) -> list[Neuron]:
-    """Four units making ``x_axis -> g(x_axis)`` with g = c on [c-b, c+b], identity off [c-a, c+a].
+    """Four units making ``x_axis -> g(x_axis)``: g = c on [c - b, c + b], the identity off [c - a, c + a].
 
-    g is continuous, piecewise linear: identity up to c-a, slope (b-a)... precisely it rises from
-    c-a to c-b linearly onto the value c, stays at c, then rises from c+b to c+a back to the
-    identity. Requires 0 < b < a.
+    g is continuous and piecewise linear: it rises linearly from c - a (at x = c - a) to c (at
+    x = c - b), is flat, and rises from c (at c + b) back to the identity at c + a. The increment
+    g(x) - x has slopes 0, b/(a - b), -1, b/(a - b), 0 on the five pieces. Requires 0 < b < a.
     """
     c, a, b = to_q(c), to_q(a), to_q(b)
-    e = [ZERO] * d
-    e[axis] = ONE
-    u = tuple(e)
-    # g(x) - x: 0 for x <= c-a; slope s1 = -(a-b)/(a-b)... we build it from kinks:
-    # on [c-a, c-b] g goes from c-a to c: slope of g = (a)/(a-b), increment slope = b/(a-b)
-    # on [c-b, c+b] g = c: increment slope -1
-    # on [c+b, c+a] g goes from c to c+a: slope a/(a-b), increment slope b/(a-b)
-    # beyond: increment 0
+    u = tuple(ONE if k == axis else ZERO for k in range(d))
     s = b / (a - b)
-    kinks = [(c - a, s), (c - b, -1 - s), (c + b, 1 + s), (c + a, -s)]
-    out = []
-    for x0, slope in kinks:
-        w = [ZERO] * d
-        w[axis] = slope
-        out.append(Neuron(u, -x0, tuple(w)))
-    return out
+    kinks = [(c - a, s), (c - b, -1 - s), (c + b, 1 + s), (c + a, -s)]  # (position, change of slope)
+    return [Neuron(u, -x0, tuple(slope if k == axis else ZERO for k in range(d))) for x0, slope in kinks]
 
 
 def identity_sa(d: int, tau: Any = ZERO) -> SelfAttention:

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import Dataset, DatasetError
+from ..core.dataset import Dataset
+from ..errors import DatasetError
 
 __all__ = [
     "FAMILIES",
@@ -27,7 +28,6 @@ __all__ = [
     "figure5_dataset",
     "figure6_dataset",
     "figure7_dataset",
-    "random_transformer",
 ]
 
 #: Family name -> one-line description.
@@ -340,25 +340,3 @@ def figure7_dataset() -> Dataset:
     outputs = [[["3", "3"]], [["3", "-3"], ["-3", "-3"]], [["-3", "3"], ["-4", "0"], ["0", "-4"]]]
     return Dataset(inputs, outputs)
 
-
-def random_transformer(d: int, num_blocks: int, seed: int, width: int = 3, h: int = 2):
-    """A random hardmax transformer with small rational weights (for necessity checks)."""
-    from .layers import Block, FeedForward, SelfAttention
-    from .numbers import to_q
-    from .transformer import Transformer
-
-    rng = np.random.default_rng([seed, 7])
-
-    def mat(r: int, c: int) -> np.ndarray:
-        out = np.empty((r, c), dtype=object)
-        for i in range(r):
-            for k in range(c):
-                out[i, k] = to_q(_q(rng, -3, 3, 2))
-        return out
-
-    blocks = []
-    for _ in range(num_blocks):
-        ff = FeedForward(U=mat(width, d), b=list(mat(1, width)[0]), W=mat(d, width), eta=to_q(_q(rng, -2, 2, 2)))
-        sa = SelfAttention(Q=mat(h, d), K=mat(h, d), V=mat(d, d), rho=to_q(_q(rng, -2, 2, 2)))
-        blocks.append(Block(ff, sa))
-    return Transformer(d, blocks)

@@ -12,10 +12,10 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .construct.hardmax import Build
-from .construct.primitives import affine_ff, rank_one_sa
-from .layers import Block
-from .numbers import ONE, to_q
+from ..construct.build import Build
+from ..construct.primitives import affine_ff, clustering_sa, rank_one_sa
+from ..core.numbers import ONE, to_q
+from ..core.transformer import Block
 from .plotting import COLORS, MARKERS, as_float, draw_points, panel, style
 
 __all__ = [
@@ -130,8 +130,6 @@ def draw_lemma_check(measured: np.ndarray, sharp: np.ndarray, coarse: np.ndarray
 def illustrative_tau(pre: np.ndarray, hard: np.ndarray, offsets: np.ndarray, delta: float) -> Any:
     """Largest τ = 2^k (k ≤ 2) whose float64 clustering layer keeps every token within δ/2 of its
     hardmax image (a measured, not a proven, temperature: used only to make Figure 8 visible)."""
-    from .construct.primitives import clustering_sa
-
     tau = to_q(4)
     while True:
         sa = clustering_sa(pre.shape[1], tau)

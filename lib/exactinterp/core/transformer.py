@@ -1,57 +1,68 @@
-"""``Transformer``: a stack of blocks with exact and float64 forwards, counts and JSON I/O."""
+"""``Block`` (SA after FF) and ``Transformer`` (a stack of blocks): exact and float forwards, counts, JSON I/O."""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from .layers import Block, FeedForward, LayerError, SelfAttention
-from .numbers import NumberError, max_bits, q_matrix
+from ..errors import LayerError, ModelError, NumberError
+from .attention import SelfAttention
+from .feedforward import FeedForward
+from .io import atomic_write_text, load_json_exact
+from .numbers import max_bits, q_matrix, to_float_array
 from .state import State
 
-__all__ = ["Transformer", "ModelError", "FORMAT", "VERSION", "atomic_write_text"]
+__all__ = ["Block", "Transformer", "FORMAT", "VERSION"]
 
 FORMAT = "exactinterp.transformer"
 VERSION = 1
 
 
-class ModelError(ValueError):
-    """A model file or model object that does not follow DESIGN §5."""
+@dataclass(eq=False)
+class Block:
+    """``SA ∘ FF``: the feed-forward layer first, then self-attention (the paper's Figure 3)."""
 
+    ff: FeedForward
+    sa: SelfAttention
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write a file atomically (temporary file + rename): never leave a partial file behind.
+    def __post_init__(self) -> None:
+        if self.ff.d != self.sa.d:
+            raise LayerError(f"FF acts on d = {self.ff.d} but SA on d = {self.sa.d}")
 
-    Errors are raised as ``OSError`` naming ``path`` (not the temporary file); the new file gets
-    the usual permissions (0666 minus the umask), not the temporary file's 0600.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(21, "Is a directory", str(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise OSError(exc.errno, exc.strerror, str(path)) from None
-        raise
+    @classmethod
+    def identity(cls, d: int) -> Block:
+        return cls(FeedForward.identity(d), SelfAttention.identity(d))
+
+    @property
+    def d(self) -> int:
+        return self.ff.d
+
+    @property
+    def is_identity(self) -> bool:
+        return self.ff.is_identity and self.sa.is_identity
+
+    def num_parameters(self, dense: bool = False) -> int:
+        return self.ff.num_parameters(dense) + self.sa.num_parameters(dense)
+
+    def apply(self, st: State, inplace: bool = False) -> State:
+        """SA(FF(st)), on a copy unless ``inplace``."""
+        return self.sa.apply(self.ff.apply(st, inplace), inplace=True)
+
+    def forward_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        return self.sa.forward_float(self.ff.forward_float(X, dtype), dtype)
+
+    def to_dict(self) -> dict:
+        return {"ff": self.ff.to_dict(), "sa": self.sa.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict, dim: int) -> Block:
+        return cls(FeedForward.from_dict(d["ff"], dim), SelfAttention.from_dict(d["sa"], dim))
 
 
 @dataclass(eq=False)
@@ -118,8 +129,6 @@ class Transformer:
         yield st
         blocks = self.blocks
         if progress:
-            from tqdm.auto import tqdm
-
             blocks = tqdm(blocks, desc="exact forward", unit="block", leave=False)
         for b in blocks:
             st = b.apply(st)
@@ -132,8 +141,6 @@ class Transformer:
         st = State.from_sequences([self._check_input(X) for X in inputs])
         blocks = self.blocks
         if progress:
-            from tqdm.auto import tqdm
-
             blocks = tqdm(blocks, desc="exact forward", unit="block", leave=False)
         for b in blocks:
             st = b.apply(st, inplace=True)  # a private state: no copies
@@ -148,8 +155,6 @@ class Transformer:
             return self.forward_many([X])[0]
         Xf = np.asarray(X, dtype=np.float64) if not (isinstance(X, np.ndarray) and X.dtype == object) else None
         if Xf is None:
-            from .numbers import to_float_array
-
             Xf = to_float_array(X)
         if Xf.ndim != 2 or Xf.shape[1] != self.d:
             raise ModelError(f"input tokens have dimension {Xf.shape[-1]}, the model expects {self.d}")
@@ -205,9 +210,5 @@ class Transformer:
     @classmethod
     def from_json(cls, path_or_text: str | os.PathLike) -> Transformer:
         """Read a model from a path (or from JSON text starting with '{')."""
-        from .dataset import load_json_exact
-
         return cls.from_dict(load_json_exact(path_or_text, what="model"))
 
-
-__all__ += ["FeedForward", "SelfAttention", "Block"]

@@ -5,65 +5,16 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .numbers import NumberError, q_to_str, row_key, to_float_array, to_q
+from ..errors import DatasetError, InputError, NumberError
+from .io import atomic_write_text, load_json_exact
+from .numbers import q_to_str, row_key, to_float_array, to_q
 
-__all__ = ["Dataset", "DatasetError", "load_json_exact", "InputError"]
-
-#: Largest JSON file accepted (bytes); larger inputs are refused with a clear message.
-MAX_JSON_BYTES = 512 * 2**20
-
-
-class InputError(ValueError):
-    """Unreadable or malformed input (file, JSON, shapes)."""
-
-
-class DatasetError(InputError):
-    """A dataset that no transformer of this kind can interpolate, or that is malformed."""
-
-
-def _no_constant(name: str) -> Any:
-    raise InputError(f"{name} is not a finite number (JSON must not contain NaN or Infinity)")
-
-
-def load_json_exact(path_or_text: str | os.PathLike | bytes, what: str = "input") -> Any:
-    """Parse JSON with decimal literals kept exact (Decimal); NaN/Infinity refused."""
-    if isinstance(path_or_text, (str, os.PathLike)) and not str(path_or_text).lstrip().startswith(("{", "[")):
-        path = Path(path_or_text)
-        try:
-            size = path.stat().st_size
-            if size > MAX_JSON_BYTES:
-                raise InputError(f"{what} file {path} is too large ({size} bytes)")
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{what} file not found: {path}") from None
-        except IsADirectoryError:
-            raise InputError(f"{what} path is a directory: {path}") from None
-        except PermissionError:
-            raise InputError(f"{what} file is not readable: {path}") from None
-        except UnicodeDecodeError:
-            raise InputError(f"{what} file is not UTF-8 text: {path}") from None
-        except OSError as exc:
-            raise InputError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
-    else:
-        text = path_or_text.decode() if isinstance(path_or_text, bytes) else str(path_or_text)
-    try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise InputError(f"{what} JSON is nested too deeply") from None
-    except InputError:
-        raise
-    except ValueError as exc:  # e.g. integer literal with too many digits
-        raise InputError(f"{what} JSON holds an unreadable number: {str(exc)[:120]}") from None
-
+__all__ = ["Dataset"]
 
 def _token_key(tok: np.ndarray) -> tuple:
     return row_key(tok)
@@ -200,8 +151,6 @@ class Dataset:
         return {"inputs": [seq(X) for X in self.inputs], "outputs": [seq(Y) for Y in self.outputs]}
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        from .transformer import atomic_write_text
-
         text = json.dumps(self.to_dict(), separators=(",", ":")) + "\n"
         if path is not None:
             atomic_write_text(path, text)

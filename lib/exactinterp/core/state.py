@@ -14,12 +14,14 @@ from dataclasses import dataclass
 import flint
 import numpy as np
 
-from .numbers import Q, to_float_array
+from .numbers import ZERO, Q, to_float_array
 
-__all__ = ["State", "is_ball", "ball_radius", "BALL_PREC"]
+__all__ = ["State", "is_ball", "ball_radius", "certain_sign", "relu_ball", "BALL_PREC", "FILTER_SLACK"]
 
 #: Working precision (bits) of ball arithmetic in softmax layers.
 BALL_PREC = 256
+#: Relative slack of the float filters that propose decisions (far above float64 rounding).
+FILTER_SLACK = 2.0**-40
 
 
 def is_ball(v: object) -> bool:
@@ -33,6 +35,31 @@ def ball_radius(v: object) -> float:
         r = float(v.rad())
         return r * (1 + 2**-50) + 1e-300 if r else 0.0
     return 0.0
+
+
+def certain_sign(v: object) -> int | None:
+    """+1/-1/0 if certain (0 means exactly zero), None for a ball straddling 0."""
+    if isinstance(v, flint.arb):
+        if v > 0:
+            return 1
+        if v < 0:
+            return -1
+        if v == 0:
+            return 0
+        return None
+    return (v > 0) - (v < 0)
+
+
+def relu_ball(v: object) -> object:
+    """ReLU of a rational (exact) or of a ball (a ball enclosing the ReLU of every point of it)."""
+    if isinstance(v, flint.arb):
+        if v > 0:
+            return v
+        if v < 0 or v == 0:
+            return ZERO
+        hi = v.upper()
+        return flint.arb(hi / 2, hi / 2)  # encloses [0, hi]
+    return v if v > 0 else ZERO
 
 
 def _mid_float(v: object) -> float:

@@ -18,10 +18,11 @@ import numpy as np
 from sympy import Rational
 from sympy.polys.domains import QQ
 
+from ..errors import LayerError, NumberError
+
 __all__ = [
     "QQ",
     "Q",
-    "NumberError",
     "to_q",
     "q_to_str",
     "q_matrix",
@@ -34,6 +35,10 @@ __all__ = [
     "ZERO",
     "ONE",
     "row_key",
+    "exact_dot",
+    "is_zero",
+    "nnz",
+    "layer_matrix",
 ]
 
 Q = type(QQ(0))  #: the concrete rational type (flint ``fmpq``, gmpy2 ``mpq`` or SymPy's own)
@@ -46,10 +51,6 @@ _DECIMAL_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 MAX_EXPONENT = 4000
 #: Largest number of digits accepted in one literal.
 MAX_DIGITS = 20000
-
-
-class NumberError(ValueError):
-    """A value that is not an exact rational number (or is absurdly large)."""
 
 
 def _from_decimal(value: Decimal, text: str) -> Any:
@@ -183,3 +184,38 @@ def q_matrix(rows: Any, *, shape: tuple[int, int] | None = None, allow_float: bo
 def to_float_array(a: np.ndarray) -> np.ndarray:
     """float64 copy of an object array of rationals (the documented exact → float boundary)."""
     return np.array([float(v) for v in np.ravel(a)], dtype=np.float64).reshape(np.shape(a))
+
+
+def exact_dot(row: Sequence[Any], x: Sequence[Any]) -> Any:
+    """Exact inner product, skipping zero coefficients of ``row`` (entries may be rationals or balls)."""
+    s = ZERO
+    for a, v in zip(row, x, strict=True):
+        if a != 0:
+            s = s + a * v
+    return s
+
+
+def is_zero(a: np.ndarray) -> bool:
+    """True when every entry of ``a`` is exactly 0."""
+    return all(v == 0 for v in np.ravel(a))
+
+
+def nnz(*arrays: np.ndarray) -> int:
+    """Number of nonzero entries over ``arrays``."""
+    return int(sum(sum(1 for v in np.ravel(a) if v != 0) for a in arrays))
+
+
+def layer_matrix(a: Any, rows: int, name: str, cols: int | None = None) -> np.ndarray:
+    """A layer's weight matrix as a 2-D object array of rationals, with its shape checked (LayerError)."""
+    if isinstance(a, np.ndarray) and a.dtype == object and a.ndim == 2:
+        out = a
+    else:
+        lst = [list(r) for r in a]
+        if len(lst) == 0:
+            return np.empty((0, cols or 0), dtype=object)
+        out = q_matrix(lst)
+    if out.shape[0] != rows:
+        raise LayerError(f"{name} has {out.shape[0]} rows, expected {rows}")
+    if cols is not None and out.shape[1] != cols:
+        raise LayerError(f"{name} has {out.shape[1]} columns, expected {cols}")
+    return out

@@ -14,11 +14,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle, Rectangle
 
-from .construct.hardmax import Build, pre_clustering_state
-from .construct.primitives import bump_neurons, ff_from_neurons, kink_profile_neurons
-from .numbers import to_q
+from ..construct.build import Build
+from ..construct.clustering import pre_clustering_state
+from ..construct.primitives import bump_neurons, ff_from_neurons, kink_profile_neurons
+from ..core.numbers import to_q
+from ..core.state import State
 from .plotting import COLORS, arrow_between, as_float, draw_sequences, draw_targets, panel, panels, style
-from .state import State
 
 __all__ = ["figure5", "figure6", "figure7", "figure8_left", "figure8_right", "sequence_panels"]
 

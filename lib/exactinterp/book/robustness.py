@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import Dataset
-from .numbers import QQ, to_float_array
-from .transformer import Transformer
+from ..core.dataset import Dataset
+from ..core.numbers import QQ, to_float_array
+from ..core.transformer import Transformer
 
 __all__ = ["ADVERSARIAL", "adversarial_dataset", "scaled", "float_deviation", "depth_dataset", "trace_table"]
 

@@ -12,7 +12,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .dataset import Dataset, DatasetError
+from ..core.dataset import Dataset
+from ..errors import DatasetError
 
 __all__ = ["FAMILIES", "make_outputs", "family_dataset", "suite"]
 
@@ -175,16 +176,3 @@ def suite(
         N = int(rng.integers(1, N_max + 1))
         yield fam, family_dataset(fam, seed * 100003 + k, d, N, n_max, m_max)
 
-
-def random_attention_layer(rng: np.random.Generator, d: int, n: int, tau: object = 1):
-    """A random rational sequence (n, d) and a random SA layer (h ≤ d, small integer entries)."""
-    from .layers import SelfAttention
-    from .numbers import q_matrix
-
-    X = q_matrix([[Fraction(int(v), 4) for v in rng.integers(-8, 9, size=d)] for _ in range(n)])
-    h = int(rng.integers(1, d + 1))
-
-    def mat(r: int) -> list:
-        return [[Fraction(int(v)) for v in rng.integers(-2, 3, size=d)] for _ in range(r)]
-
-    return X, SelfAttention(Q=mat(h), K=mat(h), V=mat(d), rho=int(rng.integers(0, 2)), tau=tau)

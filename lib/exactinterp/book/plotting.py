@@ -18,7 +18,7 @@ if "ipykernel" not in sys.modules:  # inside a notebook kernel keep the inline b
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .numbers import to_float_array  # noqa: E402
+from ..core.numbers import to_float_array  # noqa: E402
 
 __all__ = [
     "COLORS",

@@ -1,0 +1,7 @@
+"""Helpers for the book's chapters and the tests, never for users of the engine.
+
+``families`` (the one registry of dataset families: valid, adversarial, invalid, figure data),
+``instances`` (random tokens and layers for the lemma chapters), ``experiments`` (measurements
+that run the engine many times), ``plotting`` (the paper-like style) and the figure modules
+``lemma_figures``, ``hardmax_figures``, ``softmax_figures``.
+"""

@@ -1,0 +1,205 @@
+"""Self-attention ``SA(X)_i = rho x_i + V sum_j a_ij x_j`` with scores ``<Q x_i, K x_j>``.
+
+``tau = 0`` is hardmax: ``a_i`` is uniform over **all** exact maximisers of the scores (ties split
+evenly, decided in :mod:`~exactinterp.core.scores`); ``tau > 0`` is softmax, evaluated as rigorous
+balls (:mod:`~exactinterp.core.softmax`). A layer knows its *kind*, which decides how it is
+evaluated: ``skip`` (V = 0: the identity times rho), ``mean`` (Q or K = 0: every score ties, each
+token gets the sequence mean), ``rank1`` (h = 1) and ``general``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import LayerError
+from .numbers import ONE, ZERO, is_zero, layer_matrix, nnz, q_matrix, q_to_str, to_float_array, to_q
+from .scores import maximiser_sets
+from .softmax import apply_softmax
+from .state import State
+
+__all__ = ["SelfAttention"]
+
+
+@dataclass(eq=False)
+class SelfAttention:
+    """``rho x_i + V sum_j a_ij x_j`` with scores ``<Q x_i, K x_j>``; tau = 0 is hardmax."""
+
+    Q: np.ndarray
+    K: np.ndarray
+    V: np.ndarray
+    rho: Any = ONE
+    tau: Any = ZERO
+
+    def __post_init__(self) -> None:
+        self.rho, self.tau = to_q(self.rho), to_q(self.tau)
+        if self.tau < 0:
+            raise LayerError("tau must be >= 0 (0 = hardmax)")
+        self.V = layer_matrix(self.V, rows=len(self.V), name="V")
+        d = self.V.shape[0]
+        if self.V.shape != (d, d):
+            raise LayerError(f"V has shape {self.V.shape}, expected ({d}, {d})")
+        self.Q = layer_matrix(self.Q, rows=len(self.Q), name="Q", cols=d)
+        self.K = layer_matrix(self.K, rows=len(self.K), name="K", cols=d)
+        if self.Q.shape != self.K.shape:
+            raise LayerError(f"Q {self.Q.shape} and K {self.K.shape} differ in shape")
+        self.Qf, self.Kf, self.Vf = (to_float_array(a) for a in (self.Q, self.K, self.V))
+        self.rhof, self.tauf = float(self.rho), float(self.tau)
+        zero_v = is_zero(self.V)
+        zero_scores = self.Q.shape[0] == 0 or is_zero(self.Q) or is_zero(self.K)
+        if zero_v:
+            self.kind = "skip"
+        elif zero_scores:
+            self.kind = "mean"
+        elif self.Q.shape[0] == 1:
+            self.kind = "rank1"
+        else:
+            self.kind = "general"
+        v_diag = all(self.V[i, j] == 0 for i in range(d) for j in range(d) if i != j)
+        self._v_scalar = self.V[0, 0] if v_diag and all(self.V[k, k] == self.V[0, 0] for k in range(d)) else None
+
+    @classmethod
+    def identity(cls, d: int, tau: Any = ZERO) -> SelfAttention:
+        """rho = 1, V = 0 (and Q = K = 0, h = 1)."""
+        z = np.full((1, d), ZERO, dtype=object)
+        return cls(Q=z, K=z.copy(), V=np.full((d, d), ZERO, dtype=object), rho=ONE, tau=tau)
+
+    @property
+    def d(self) -> int:
+        return self.V.shape[0]
+
+    @property
+    def h(self) -> int:
+        return self.Q.shape[0]
+
+    @property
+    def is_hardmax(self) -> bool:
+        return self.tau == 0
+
+    @property
+    def is_identity(self) -> bool:
+        return self.kind == "skip" and self.rho == 1
+
+    def num_parameters(self, dense: bool = False) -> int:
+        """Nonzero entries (or all entries) of Q, K, V, rho (tau is a fixed hyper-parameter)."""
+        if dense:
+            return self.Q.size + self.K.size + self.V.size + 1
+        return nnz(self.Q, self.K, self.V) + (self.rho != 0)
+
+    # ------------------------------------------------------------------ float64
+    def weights_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float attention matrix of one sequence (hardmax: float ``==`` ties, as floats do)."""
+        X = np.asarray(X, dtype=dtype)
+        S = (X @ self.Qf.astype(dtype).T) @ (X @ self.Kf.astype(dtype).T).T
+        if self.tauf == 0:
+            A = (S == S.max(axis=1, keepdims=True)).astype(dtype)
+        else:
+            A = np.exp((S - S.max(axis=1, keepdims=True)) / dtype(self.tauf))
+        return A / A.sum(axis=1, keepdims=True)
+
+    def forward_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float forward of one sequence (n, d) in ``dtype`` (float64 by default)."""
+        X = np.asarray(X, dtype=dtype)
+        if self.kind == "skip":
+            return dtype(self.rhof) * X
+        V = self.Vf.astype(dtype)
+        if self.kind == "mean":
+            return dtype(self.rhof) * X + X.mean(axis=0) @ V.T
+        if self.tauf == 0 and len(X) > 256:
+            return dtype(self.rhof) * X + self._hardmax_mean_float(X) @ V.T
+        return dtype(self.rhof) * X + (self.weights_float(X, dtype) @ X) @ V.T
+
+    def _hardmax_mean_float(self, X: np.ndarray) -> np.ndarray:
+        """Float hardmax averages (ties by float ==) in O(n k) when keys of largest norm dominate.
+
+        Rows whose best score over the k largest-norm keys beats |q_i| times every other key's
+        norm (Cauchy-Schwarz, with a relative margin) cannot have a maximiser elsewhere; the
+        remaining rows are computed in full. Same result as the dense rule.
+        """
+        A, B = X @ self.Qf.astype(X.dtype).T, X @ self.Kf.astype(X.dtype).T
+        n = len(X)
+        bn = np.sqrt((B * B).sum(axis=1))
+        order = np.argsort(-bn, kind="stable")
+        k = min(n, 64)
+        cand, rest = order[:k], (bn[order[k]] if k < n else 0.0)
+        Sc = A @ B[cand].T
+        m = Sc.max(axis=1)
+        an = np.sqrt((A * A).sum(axis=1))
+        tol = 64 * np.finfo(X.dtype).eps
+        ok = m > an * rest * (1 + tol) + tol * an * bn.max() + 1e-300
+        out = np.empty_like(X)
+        hit = Sc == m[:, None]
+        w = hit / hit.sum(axis=1, keepdims=True)
+        out[ok] = w[ok] @ X[cand]
+        for c0 in np.nonzero(~ok)[0]:
+            s = A[c0] @ B.T
+            sel = s == s.max()
+            out[c0] = X[sel].mean(axis=0)
+        return out
+
+    # ------------------------------------------------------------------ exact
+    def maximisers(self, st: State, j: int) -> list[tuple[int, ...]]:
+        """Exact hardmax maximiser sets (global row indices) of every token of sequence j."""
+        return maximiser_sets(self, st, j)
+
+    def mix(self, x: np.ndarray, avg: np.ndarray) -> np.ndarray:
+        """``rho x + V avg`` exactly (V a scalar multiple of I is applied as a scalar)."""
+        v = avg * self._v_scalar if self._v_scalar is not None else self.V.dot(avg)
+        return x * self.rho + v if self.rho != 0 else v
+
+    def apply(self, st: State, inplace: bool = False) -> State:
+        """Exact forward (hardmax exactly; softmax as rigorous balls); on a copy unless ``inplace``."""
+        if self.kind == "skip":
+            if self.rho == 1:
+                return st
+            out = st if inplace else st.copy()
+            out.set_rows(np.arange(st.n_total), st.E * self.rho)
+            return out
+        if self.tau != 0 and self.kind != "mean":
+            out = st if inplace else st.copy()
+            apply_softmax(self, st, out)
+            return out
+        out = st if inplace else st.copy()  # rows of a sequence are written after all are computed
+        for j in range(st.num_sequences):
+            sl = st.seq_slice(j)
+            sets = maximiser_sets(self, st, j)
+            means: dict[tuple[int, ...], np.ndarray] = {}
+            mixed: dict[tuple[int, ...], np.ndarray] = {}  # rho = 0: the output depends on C only
+            rows = np.empty((sl.stop - sl.start, st.d), dtype=object)
+            for r, (i, C) in enumerate(zip(range(sl.start, sl.stop), sets, strict=True)):
+                if C not in means:
+                    tot = st.E[list(C)].sum(axis=0) if len(C) > 1 else st.E[C[0]]
+                    means[C] = tot * (ONE / len(C)) if len(C) > 1 else tot
+                if self.rho == 0:
+                    if C not in mixed:
+                        mixed[C] = self.mix(st.E[i], means[C])
+                    rows[r] = mixed[C]
+                else:
+                    rows[r] = self.mix(st.E[i], means[C])
+            out.set_rows(np.arange(sl.start, sl.stop), rows, exact=not st.R[sl].any())
+        return out
+
+    def to_dict(self) -> dict:
+        def mat(a):
+            return [[q_to_str(v) for v in row] for row in a]
+
+        return {
+            "rho": q_to_str(self.rho),
+            "tau": q_to_str(self.tau),
+            "Q": mat(self.Q),
+            "K": mat(self.K),
+            "V": mat(self.V),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict, dim: int) -> SelfAttention:
+        Qm = q_matrix(d["Q"]) if len(d["Q"]) else np.empty((0, dim), dtype=object)
+        Km = q_matrix(d["K"]) if len(d["K"]) else np.empty((0, dim), dtype=object)
+        for name, m in (("Q", Qm), ("K", Km)):
+            if m.shape[1] != dim:
+                raise LayerError(f"{name} has {m.shape[1]} columns, expected d = {dim}")
+        return cls(Q=Qm, K=Km, V=q_matrix(d["V"], shape=(dim, dim)), rho=d["rho"], tau=d["tau"])
+
+
