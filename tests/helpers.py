@@ -2,19 +2,15 @@
 
 import numpy as np
 
-from exactinterp.numbers import QQ
+from exactinterp.core.numbers import QQ, q_matrix, q_vector
 
 
 def qarr(rows) -> np.ndarray:
     """Object array of QQ from nested lists of ints/strings."""
-    from exactinterp.numbers import q_matrix
-
     return q_matrix(rows)
 
 
 def qvec(vals) -> np.ndarray:
-    from exactinterp.numbers import q_vector
-
     return q_vector(vals)
 
 

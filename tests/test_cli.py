@@ -163,10 +163,9 @@ def test_help_documents_formats():
     assert res.returncode == 0 and '"inputs"' in res.stdout and "exit codes" in res.stdout
 
 
-def test_softmax_not_yet_available_is_clear(tmp_path, capsys):
+def test_softmax_through_the_cli_is_certified(tmp_path, capsys):
     d = write(tmp_path, "d.json", GOOD)
-    code, _, err = run_main(["construct", d, "--attention", "softmax", "-o", str(tmp_path / "m.json")], capsys)
-    if code == 2:
-        assert "not available yet" in err
-    else:
-        assert code == 0
+    code, _, _ = run_main(["construct", d, "--attention", "softmax", "-o", str(tmp_path / "m.json")], capsys)
+    assert code == 0
+    code, out, _ = run_main(["verify", d, str(tmp_path / "m.json")], capsys)
+    assert code == 0 and "softmax (certified by ball arithmetic)" in out

@@ -1,74 +1,81 @@
 """The hardmax construction on the random families: exact interpolation, counts, failures."""
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exactinterp import Dataset, DatasetError, construct, verify
-from exactinterp.construct.hardmax import (
-    ConstructionError,
-    build_hardmax,
+from exactinterp import ConstructionError, Dataset, DatasetError, construct, verify
+from exactinterp.book.families import INVALID, SMALL, dataset, invalid
+from exactinterp.construct.bounds import (
+    hardmax_block_bound,
+    hardmax_blocks,
     parameter_bound,
-    pre_clustering_state,
-    rank_one_separation,
-    separation,
     separation_features,
-    start,
+    summary_blocks_hardmax,
 )
-from exactinterp.datasets import FAMILIES, INVALID_KINDS, invalid_raw, random_dataset
+from exactinterp.construct.build import start
+from exactinterp.construct.clustering import pre_clustering_state
+from exactinterp.construct.hardmax import build_hardmax
+from exactinterp.construct.primitives import bump_neurons, ff_from_neurons, trapezoid_bumps
+from exactinterp.construct.separation import rank_one_separation, separation
+from exactinterp.core.numbers import QQ
+from exactinterp.core.state import State
 
-SMALL = [f for f in FAMILIES if f != "large"]
 PER_FAMILY = 10
-
-
-def paper_bound(ds: Dataset) -> int:
-    return 2 * ds.sum_m + 2 * ds.N + 1
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.mark.parametrize("family", SMALL)
 def test_exact_interpolation_on_family(family):
     for seed in range(PER_FAMILY):
-        ds = random_dataset(family, seed)
+        ds = dataset(family, seed)
         b = build_hardmax(ds)
         T = b.transformer
         rep = verify(T, ds)
         assert rep.ok, (family, seed, rep.summary())
-        assert T.num_blocks <= 2 * ds.sum_m + 2 <= paper_bound(ds)
+        P, S = len(b.leaders), int(any(s.name == "separation" for s in b.steps))
+        assert T.num_blocks == hardmax_blocks(P, 4, separation=bool(S)) <= hardmax_block_bound(ds.sum_m)
+        assert hardmax_block_bound(ds.sum_m) == 2 * ds.sum_m + 2 <= summary_blocks_hardmax(ds)
         assert separation_features(b) <= max(len(ds.classes()) - 1, 0)
         assert T.num_parameters <= parameter_bound(b) <= (18 * ds.d + 13) * ds.sum_m + 5 * ds.d + 4
 
 
 def test_large_family_n_200_N_20():
     for seed in range(2):
-        ds = random_dataset("large", seed)
+        ds = dataset("large", seed)
         T = construct(ds, "hardmax")
         assert verify(T, ds).ok
         assert T.num_blocks <= 2 * ds.sum_m + 2
 
 
-@pytest.mark.parametrize("family", ["generic", "shared", "proportions", "lattice", "highdim"])
+@pytest.mark.parametrize("family", ["random", "shared", "proportions", "lattice", "highdim"])
 def test_unbounded_width_uses_at_most_four_blocks(family):
     for seed in range(4):
-        ds = random_dataset(family, seed)
+        ds = dataset(family, seed)
         T = construct(ds, "hardmax", max_width=None)
         assert verify(T, ds).ok and T.num_blocks <= 4
 
 
 def test_deterministic_model():
-    ds = random_dataset("shared", 5)
-    assert construct(ds).to_json() == construct(random_dataset("shared", 5)).to_json()
+    ds = dataset("shared", 5)
+    assert construct(ds).to_json() == construct(dataset("shared", 5)).to_json()
 
 
 def test_steps_and_states():
-    ds = random_dataset("shared", 1)
+    ds = dataset("shared", 1)
     b = build_hardmax(ds)
-    assert [s.name for s in b.steps][-3:] == ["box", "leaders", "interpolation"]
+    assert [s.name for s in b.steps][-4:] == ["box", "leaders", "clustering", "interpolation"]
     pre = pre_clustering_state(b)
     firsts = [ld for ld in b.leaders if ld.first]
     assert len(firsts) == len(ds.classes())
     for ld in b.leaders:
         assert tuple(pre.E[ld.row]) == ld.position
-        assert tuple(b.step("leaders").state.E[ld.row]) == ld.position
+        assert tuple(b.step("clustering").state.E[ld.row]) == ld.position
+    # the clustering SA shares a block with the last leader FF: the block count is unchanged
+    assert b.transformer.blocks[len(b.step("leaders").ffs) + 1].sa.kind == "general"
 
 
 def test_all_tie_separation_splits_equal_sets_in_different_proportions():
@@ -76,7 +83,7 @@ def test_all_tie_separation_splits_equal_sets_in_different_proportions():
     ds = Dataset([[a, b2], [a, b2, b2]], [[c], [a]])
     b = start(ds)
     step = separation(b)
-    assert step is not None and len(step.blocks) == 1 and step.blocks[0].sa.kind == "mean"
+    assert step is not None and len(step.layers) == 2 and step.layers[1].kind == "mean"
     X1, X2 = step.state.sequences()
     assert not ({tuple(x) for x in X1} & {tuple(x) for x in X2})
     assert verify(construct(ds), ds).ok
@@ -84,10 +91,10 @@ def test_all_tie_separation_splits_equal_sets_in_different_proportions():
         rank_one_separation(start(ds))
 
 
-@pytest.mark.parametrize("family", ["generic", "shared", "lattice", "circle"])
+@pytest.mark.parametrize("family", ["random", "shared", "lattice", "cocircular"])
 def test_rank_one_separation_within_paper_budget(family):
     for seed in range(5):
-        ds = random_dataset(family, seed)
+        ds = dataset(family, seed)
         sets = [frozenset(map(tuple, X)) for X in ds.inputs]
         distinct = all(
             sets[i] != sets[j] or ds.proportions_key(i) == ds.proportions_key(j) for i in range(ds.N) for j in range(i)
@@ -96,14 +103,15 @@ def test_rank_one_separation_within_paper_budget(family):
             continue
         b = build_hardmax(ds, separation_kind="rank-one")
         assert verify(b.transformer, ds).ok
-        assert len(b.step("separation").blocks) <= max(len(ds.classes()) - 1, 0) + 1
-        assert b.transformer.num_blocks <= paper_bound(ds)
+        assert len(b.step("separation").ffs) <= max(len(ds.classes()) - 1, 0) + 1
+        assert b.transformer.num_blocks <= summary_blocks_hardmax(ds)
 
 
-@pytest.mark.parametrize("kind", list(INVALID_KINDS))
+@pytest.mark.parametrize("kind", list(INVALID))
 def test_invalid_datasets_never_give_a_model(kind):
-    with pytest.raises(DatasetError):
-        construct(Dataset(*invalid_raw(kind)))
+    inputs, outputs, match = invalid(kind)
+    with pytest.raises(DatasetError, match=match):
+        construct(Dataset(inputs, outputs))
 
 
 def test_regression_single_token_value():
@@ -113,8 +121,8 @@ def test_regression_single_token_value():
 
 
 def test_regression_lattice_like_values_collide_on_small_directions():
-    """Found by 'targets_are_inputs' seed 6: all small integer directions had equal projections."""
-    ds = random_dataset("targets_are_inputs", 6)
+    """Found by an old 'targets_are_inputs' draw: all small integer directions had equal projections."""
+    ds = Dataset.from_json(str(DATA / "small_directions_collide.json"))
     assert verify(construct(ds), ds).ok
     grid = [[i, j] for i in range(-3, 4) for j in range(-3, 4)]
     ds2 = Dataset([grid, grid[:20]], [[[1, 1], [2, 0], [0, 2]], [[5, 5]]])
@@ -123,9 +131,9 @@ def test_regression_lattice_like_values_collide_on_small_directions():
 
 def test_bits_stay_small():
     worst = (0, 0)
-    for fam in ("generic", "shared", "lattice", "collinear"):
+    for fam in ("random", "shared", "lattice", "collinear"):
         for seed in range(3):
-            nb, db = construct(random_dataset(fam, seed)).max_bits()
+            nb, db = construct(dataset(fam, seed)).max_bits()
             worst = (max(worst[0], nb), max(worst[1], db))
     assert worst[0] <= 64 and worst[1] <= 64
 
@@ -141,7 +149,7 @@ def test_regression_distinguishing_threshold_far_from_the_median():
 def test_equal_means_family_needs_features():
     used = 0
     for seed in range(6):
-        ds = random_dataset("equal_means", seed)
+        ds = dataset("equal_means", seed)
         b = build_hardmax(ds)
         assert verify(b.transformer, ds).ok
         used += separation_features(b) > 0
@@ -176,11 +184,6 @@ def test_property_valid_datasets_are_interpolated(data):
 @given(st.integers(0, 10**6), st.integers(2, 4))
 @settings(max_examples=40, deadline=None)
 def test_trapezoid_bumps_reads_back_bump_neurons(seed, d):
-    import numpy as np
-
-    from exactinterp.construct.primitives import bump_neurons, ff_from_neurons, trapezoid_bumps
-    from exactinterp.numbers import QQ
-
     rng = np.random.default_rng(seed)
     u = tuple(QQ(int(v)) for v in rng.integers(-5, 6, size=d))
     z = tuple(QQ(int(v), 3) for v in rng.integers(-9, 10, size=d))
@@ -192,25 +195,19 @@ def test_trapezoid_bumps_reads_back_bump_neurons(seed, d):
         trapezoid_bumps(ff_from_neurons(d, bump_neurons(u, z, eps, delta)))  # a 3-ReLU hat
 
 
-@pytest.mark.parametrize("family", ["shared", "lattice", "circle", "highdim"])
+@pytest.mark.parametrize("family", ["shared", "lattice", "cocircular", "highdim"])
 def test_bump_moves_carry_perturbations_unchanged(family):
     """Every move's slab is empty of other values up to 3 eps; a shift e with |<u, e>| <= eps / 2 is carried exactly."""
-    import numpy as np
-
-    from exactinterp.construct.primitives import trapezoid_bumps
-    from exactinterp.numbers import QQ
-    from exactinterp.state import State
-
-    ds = random_dataset(family, 1)
+    ds = dataset(family, 1)
     b = build_hardmax(ds)
-    st_ = b.step("leaders").state
-    blocks = b.step("interpolation").blocks
-    bumps = [bp for blk in blocks for bp in trapezoid_bumps(blk.ff)]
+    st_ = b.step("clustering").state
+    ffs = b.step("interpolation").ffs
+    bumps = [bp for ff in ffs for bp in trapezoid_bumps(ff)]
     assert len(bumps) == len(b.leaders)
     w = [QQ(k + 1) for k in range(b.d)]
     delta = min(eps / (2 * abs(sum((a * c for a, c in zip(u, w, strict=True)), QQ(0))) or 1) for u, _, eps in bumps)
     e = np.array([delta * c for c in w], dtype=object)
     shifted = State.from_sequences([X + e for X in st_.sequences()])
-    for blk in blocks:
-        shifted = blk.apply(shifted)
+    for ff in ffs:
+        shifted = ff.apply(shifted)
     assert (shifted.E == b.state.E + e).all()

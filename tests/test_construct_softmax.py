@@ -8,33 +8,21 @@ import flint
 import numpy as np
 import pytest
 
-from exactinterp import Dataset, Transformer, construct, verify
-from exactinterp.construct import ConstructionError
+from exactinterp import ConstructionError, Dataset, Transformer, construct, verify
+from exactinterp.book.families import SMALL, dataset, suite
+from exactinterp.book.instances import qarray, random_attention_layer
+from exactinterp.construct.bounds import softmax_block_bound, softmax_blocks
 from exactinterp.construct.primitives import clustering_sa, ff_from_neurons, rank_one_sa, snap_neurons
-from exactinterp.construct.softmax import block_bounds, build_softmax, snap_plan
-from exactinterp.numbers import QQ, to_q
-from exactinterp.state import State
-from exactinterp.suite import FAMILIES, family_dataset, suite
-from exactinterp.temperature import (
-    choose_temperature,
-    lemma_bounds,
-    measured_deviation,
-    score_gaps,
-    temperature_bound,
-)
+from exactinterp.construct.snap import snap_plan
+from exactinterp.construct.softmax import build_softmax
+from exactinterp.construct.temperature import choose_temperature
+from exactinterp.core.numbers import QQ, to_q
+from exactinterp.core.scores import score_gaps
+from exactinterp.core.softmax import diameter_upper, operator_norm_upper, temperature_bound
+from exactinterp.core.state import State
+from exactinterp.verify.temperature import engine_encloses, lemma_bounds, measured_deviation
 
 # ----------------------------------------------------------------------------- temperature lemma
-
-
-def _random_layer(rng, d, n):
-    X = np.array([[to_q(f"{int(v)}/4") for v in rng.integers(-8, 9, size=d)] for _ in range(n)], dtype=object)
-    h = int(rng.integers(1, d + 1))
-    Qm = [[to_q(int(v)) for v in rng.integers(-2, 3, size=d)] for _ in range(h)]
-    Km = [[to_q(int(v)) for v in rng.integers(-2, 3, size=d)] for _ in range(h)]
-    V = [[to_q(int(v)) for v in rng.integers(-2, 3, size=d)] for _ in range(d)]
-    from exactinterp.layers import SelfAttention
-
-    return X, SelfAttention(Q=Qm, K=Km, V=V, rho=to_q(int(rng.integers(0, 2))), tau=1)
 
 
 def test_temperature_lemma_holds_on_random_layers():
@@ -42,7 +30,7 @@ def test_temperature_lemma_holds_on_random_layers():
     checked = 0
     for _ in range(25):
         d, n = int(rng.integers(2, 4)), int(rng.integers(2, 9))
-        X, sa = _random_layer(rng, d, n)
+        X, sa = random_attention_layer(rng, d, n)
         for tau in (QQ(1), QQ(1, 4), QQ(1, 16)):
             sharp, coarse = lemma_bounds(sa, X, tau)
             dev = measured_deviation(sa, X, tau)
@@ -55,12 +43,10 @@ def test_temperature_lemma_holds_on_random_layers():
 def test_temperature_bound_gives_delta():
     rng = np.random.default_rng(5)
     for _ in range(10):
-        X, sa = _random_layer(rng, 2, 6)
+        X, sa = random_attention_layer(rng, 2, 6)
         gaps = [g for _, g in score_gaps(sa, X) if g is not None]
         if not gaps:
             continue
-        from exactinterp.temperature import diameter_upper, operator_norm_upper
-
         delta = 1e-3
         t0 = temperature_bound(float(min(gaps)), len(X), operator_norm_upper(sa.V), diameter_upper(X), delta)
         tau = choose_temperature(t0)
@@ -70,7 +56,7 @@ def test_temperature_bound_gives_delta():
 
 def test_score_gaps_exact_ties():
     sa = clustering_sa(2, tau=1)
-    X = [[1, 0], [0, 1], [1, 0]]
+    X = qarray([[1, 0], [0, 1], [1, 0]])
     out = score_gaps(sa, X)
     assert out[0] == ((0, 2), QQ(1))  # x_0 = x_2 tie; runner-up <x_0, x_1> = 0
     assert out[1] == ((1,), QQ(1))
@@ -132,11 +118,12 @@ def _check(ds: Dataset, float_tol: float | None = 1e-9):
     b = build_softmax(ds)
     T = b.transformer
     rep = verify(T, ds)
-    ours, paper = block_bounds(ds)
     assert rep.ok and rep.certified and rep.exact_outputs, rep.summary()
     assert "certified" in rep.summary()
     assert not T.is_hardmax
-    assert T.num_blocks <= ours <= paper
+    separated = any(s.name == "separation" for s in b.steps)
+    assert T.num_blocks == softmax_blocks(len(b.leaders), 4, separation=separated)
+    assert T.num_blocks <= softmax_block_bound(ds.sum_m) == 2 * ds.sum_m + 3
     info = b.info["softmax"]
     assert info["radius"] < float(info["delta"]) < float(min(info["snap_b"]))
     assert float(info["tau"]) <= info["tau0"]
@@ -147,10 +134,10 @@ def _check(ds: Dataset, float_tol: float | None = 1e-9):
 
 def test_certified_suite_of_120_datasets():
     fams = {}
-    for fam, ds in suite(120, seed=11, d_range=(2, 5), N_max=5, n_max=12, m_max=3):
+    for fam, _, ds in suite(8, seed=11, n=12):
         _check(ds, float_tol=None if fam == "scales" else 1e-9)
         fams[fam] = fams.get(fam, 0) + 1
-    assert set(fams) == set(FAMILIES) and sum(fams.values()) == 120
+    assert set(fams) == set(SMALL) and sum(fams.values()) == 8 * len(SMALL) == 120
 
 
 def test_equal_sets_in_different_proportions():
@@ -178,7 +165,7 @@ def test_block_count_independent_of_n():
 
 
 def test_json_roundtrip_and_dispatch():
-    ds = family_dataset("shared", 4, 3, 3, 8, 3)
+    ds = dataset("shared", 4, d=3, N=3, n=8, m=3)
     T = construct(ds, "softmax")
     T2 = Transformer.from_json(T.to_json())
     rep = verify(T2, ds)
@@ -186,16 +173,16 @@ def test_json_roundtrip_and_dispatch():
 
 
 def test_without_snap_nothing_is_certified():
-    ds = family_dataset("shared", 6, 2, 3, 8, 2)
+    ds = dataset("shared", 6, d=2, N=3, n=8, m=2)
     b = build_softmax(ds)
-    blocks = [blk for s in b.steps if s.name != "snap" for blk in s.blocks]
-    rep = verify(Transformer(ds.d, blocks), ds)
+    b.steps = [s for s in b.steps if s.name != "snap"]
+    rep = verify(b.transformer, ds)
     assert not rep.ok and not rep.certified and "certified" not in rep.summary()
     assert sum(s.undecided for s in rep.sequences) > 0  # balls around the targets, not points
 
 
 def test_delta_out_of_range_is_refused():
-    ds = family_dataset("random", 1, 2, 2, 6, 2)
+    ds = dataset("random", 1, d=2, N=2, n=6, m=2)
     with pytest.raises(ConstructionError):
         build_softmax(ds, delta=1)
 
@@ -214,9 +201,6 @@ def test_softmax_separation_block_is_rank_one_capable():
 
 
 def test_engine_enclosures_are_checked_against_mpmath():
-    from exactinterp.suite import random_attention_layer
-    from exactinterp.temperature import engine_encloses
-
     rng = np.random.default_rng(8)
     ok = wrong = 0
     for _ in range(20):
@@ -227,19 +211,18 @@ def test_engine_enclosures_are_checked_against_mpmath():
 
 
 def test_unbounded_width_gives_five_blocks():
-    for fam, ds in suite(18, seed=4, d_range=(2, 4), N_max=4, n_max=10, m_max=3):
+    for fam, _, ds in suite(1, seed=4, families=SMALL[:12], N=4, n=10):
         T = construct(ds, "softmax", max_width=None)
         rep = verify(T, ds)
         assert rep.ok and T.num_blocks <= 5, (fam, rep.summary())
 
 
 def test_snap_to_targets_variant():
-    from exactinterp.construct.softmax import target_snap_ff
-
-    for fam, ds in suite(27, seed=9, d_range=(2, 5), N_max=4, n_max=10, m_max=3):
+    for fam, _, ds in suite(2, seed=9, n=10):
         b = build_softmax(ds, snap_to_targets=True)
         rep = verify(b.transformer, ds)
         assert rep.ok and rep.certified, (fam, rep.summary())
-        assert b.transformer.num_blocks <= ds.sum_m + 3
-        assert [s.name for s in b.steps][-1] == "snap"
-    assert callable(target_snap_ff)
+        separated = any(s.name == "separation" for s in b.steps)
+        assert b.transformer.num_blocks == softmax_blocks(len(b.leaders), 4, separated, snap_to_targets=True)
+        assert b.transformer.num_blocks <= softmax_block_bound(ds.sum_m, snap_to_targets=True) == ds.sum_m + 3
+        assert [s.name for s in b.steps][-1] == "snap" and b.steps[-1].ffs[0].eta == 0

@@ -3,7 +3,7 @@
 import pytest
 
 from exactinterp import Dataset, DatasetError
-from exactinterp.numbers import QQ
+from exactinterp.core.numbers import QQ
 
 OK_IN = [[[0, 0], [1, 2]], [[0, 0], [3, 1]]]
 OK_OUT = [[[1, 1]], [[2, 2]]]

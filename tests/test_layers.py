@@ -6,9 +6,9 @@ from helpers import qarr
 
 from exactinterp import Block, FeedForward, SelfAttention, Transformer
 from exactinterp.construct.primitives import eye, rank_one_sa, zeros
-from exactinterp.layers import LayerError
-from exactinterp.numbers import QQ
-from exactinterp.state import State
+from exactinterp.core.numbers import QQ
+from exactinterp.core.state import State
+from exactinterp.errors import LayerError
 
 
 def run(layer, X):

@@ -6,13 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactinterp import QQ
-from exactinterp.construct.primitives import all_tie_sa, clustering_sa, rank_one_sa, rational_sphere_point
-from exactinterp.lemmas import (
-    corner_conclusion,
-    corner_prediction,
-    extreme_sets,
-    in_box,
-    on_sphere,
+from exactinterp.book.instances import (
     permuted,
     qarray,
     random_block,
@@ -21,6 +15,24 @@ from exactinterp.lemmas import (
     random_direction,
     random_sphere_tokens,
     random_tokens,
+    two_extremes_tie_instance,
+    weights_against_tau,
+)
+from exactinterp.book.lemma_figures import (
+    architecture_diagram,
+    before_after,
+    draw_box,
+    draw_direction,
+    projection_figure,
+)
+from exactinterp.construct.primitives import all_tie_sa, clustering_sa, rank_one_sa, rational_sphere_point
+from exactinterp.core.state import State
+from exactinterp.verify.lemmas import (
+    corner_conclusion,
+    corner_prediction,
+    extreme_sets,
+    in_box,
+    on_sphere,
     sa_apply,
     sa_maximisers,
     same_tokens,
@@ -29,10 +41,7 @@ from exactinterp.lemmas import (
     two_extremes_conclusion,
     two_extremes_hypotheses,
     two_extremes_prediction,
-    two_extremes_tie_instance,
-    weights_against_tau,
 )
-from exactinterp.state import State
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -170,14 +179,6 @@ def test_all_tie_layer_is_the_mean():
 
 def test_lemma_figures_draw():
     import matplotlib.pyplot as plt
-
-    from exactinterp.lemma_figures import (
-        architecture_diagram,
-        before_after,
-        draw_box,
-        draw_direction,
-        projection_figure,
-    )
 
     fig = architecture_diagram()
     assert len(fig.axes[0].patches) >= 9  # 3 blocks x (block, FF, SA) boxes, plus arrows

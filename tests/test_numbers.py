@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from sympy import Rational
 
-from exactinterp.numbers import QQ, NumberError, bits, q_to_str, to_q
+from exactinterp.core.numbers import QQ, bits, q_to_str, to_q
+from exactinterp.errors import NumberError
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exactinterp import Block, FeedForward, SelfAttention, Transformer
-from exactinterp.construct.primitives import eye
-from exactinterp.numbers import QQ, to_float_array
-from exactinterp.state import State
+from exactinterp.construct.primitives import bump_neurons, constant_neuron, eye, ff_from_neurons, snap_neurons
+from exactinterp.core.numbers import QQ, to_float_array
+from exactinterp.core.state import State
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -156,8 +156,6 @@ def _naive_ff(ff: FeedForward, X: np.ndarray) -> list:
 @given(st.integers(0, 10**6), st.integers(2, 4), st.integers(1, 12), st.sampled_from([1, "1/2"]))
 def test_feedforward_equals_naive_evaluation(seed, d, n, eta):
     """Grouped/segment evaluation == per-token exact ReLU evaluation, kinks hit exactly included."""
-    from exactinterp.construct.primitives import bump_neurons, constant_neuron, ff_from_neurons, snap_neurons
-
     rng = np.random.default_rng(seed)
     X = rand_q_matrix(rng, n, d, lo=-3, hi=3, den=2)
     z = X[0]

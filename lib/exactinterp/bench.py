@@ -17,22 +17,11 @@ import time
 
 import numpy as np
 
+from .book.families import uniform
 from .construct import construct
 from .core.dataset import Dataset
 from .core.numbers import QQ, to_float_array
 from .verify import verify
-
-
-def random_dataset(N: int, n: int, d: int, m_choices=(1, 2, 3), seed: int = 0) -> Dataset:
-    """N random sequences of n tokens with coordinates k/100 in [-10, 10], m^j drawn from m_choices."""
-    rng = np.random.default_rng(seed)
-    ints = rng.integers(-1000, 1001, size=(N, n, d))
-    inputs = [[[QQ(int(v), 100) for v in tok] for tok in X] for X in ints]
-    outputs = []
-    for _ in range(N):
-        m = int(rng.choice(m_choices))
-        outputs.append([[QQ(int(v), 7) for v in rng.integers(-70, 71, size=d)] for _ in range(m)])
-    return Dataset(inputs, outputs)
 
 
 def _timed(fn, *args, **kw):
@@ -47,7 +36,7 @@ def bench_forward(blocks_target: int = 50, N: int = 10, n: int = 1000, d: int = 
     m = [1] * N
     for k in range(sum_m - N):
         m[k % N] += 1
-    base = random_dataset(N, n, d, seed=1)
+    base = uniform(N, n, d, seed=1)
     ds = Dataset(base.inputs, [_targets(d, j, m[j]) for j in range(N)])
     T = construct(ds)
     Xs = ds.inputs
@@ -71,7 +60,7 @@ def _targets(d: int, j: int, m: int) -> list:
 
 
 def bench_construct(N: int = 100, n: int = 1000, d: int = 8) -> dict:
-    ds, t_data = _timed(random_dataset, N, n, d)
+    ds, t_data = _timed(uniform, N, n, d)
     T, t_con = _timed(construct, ds)
     rep, t_ver = _timed(verify, T, ds)
     Fs = [to_float_array(X) for X in ds.inputs]
@@ -101,7 +90,7 @@ def bench_exponent(ns=(250, 500, 1000, 2000, 4000), N: int = 20, d: int = 8) -> 
     """Fit log(time of exact verify) against log(n) on the same leaders' structure."""
     times = []
     for n in ns:
-        ds = random_dataset(N, n, d, seed=3)
+        ds = uniform(N, n, d, seed=3)
         T = construct(ds)
         _, t = _timed(verify, T, ds)
         times.append(t)

@@ -39,6 +39,7 @@ __all__ = [
     "prior_parameters",
     "same_leaders",
     "count_row",
+    "trace_table",
 ]
 
 
@@ -209,3 +210,20 @@ def count_row(T: Transformer, ds: Dataset) -> dict:
         "nonzero params": T.num_parameters,
         "d sum m": ds.d * ds.sum_m,
     }
+
+
+# ----------------------------------------------------------------------------- robustness chapter
+
+
+def trace_table(trace: list) -> str:
+    """Text table of a ``float_trace``: margin, score error, broken/escaped rows, drift, gain."""
+    head = f"{'block':>5} {'SA':>7} {'margin':>8} {'eps':>8} {'broken':>6} {'escaped':>7} {'drift':>8} {'gain':>8}"
+    lines = [head]
+    for t in trace:
+        dec = t.margin is not None
+        m = f"{float(t.margin):8.2g}" if dec else ""
+        e = f"{t.score_error:8.1e}" if dec else ""
+        b = f"{t.broken:6d}" if dec else ""
+        x = f"{t.escaped:7d}" if dec else ""
+        lines.append(f"{t.block:5d} {t.kind:>7} {m:>8} {e:>8} {b:>6} {x:>7} {t.deviation:8.1e} {t.gain:8.1e}")
+    return "\n".join(lines)

@@ -72,9 +72,7 @@ def bump_layers(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarray
     if b.progress:
         moves = tqdm(moves, desc=f"construct ({b.steps[-1].name} done)", unit="move", leave=False)
     bumps = [_one_bump(cands, C, norms, P, S, z, dest, relevant) for z, dest in moves]
-    return [
-        ff_from_neurons(b.d, [n for grp in bumps[g0 : g0 + per] for n in grp]) for g0 in range(0, len(bumps), per)
-    ]
+    return [ff_from_neurons(b.d, [n for grp in bumps[g0 : g0 + per] for n in grp]) for g0 in range(0, len(bumps), per)]
 
 
 def _one_bump(cands, C, norms, P, S, z: tuple, dest: tuple, relevant: np.ndarray) -> list:

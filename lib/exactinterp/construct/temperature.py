@@ -57,4 +57,3 @@ def layer_gaps(sa: SelfAttention, seqs: Sequence[np.ndarray]) -> GapReport:
 def choose_temperature(bound: float) -> Any:
     """A simple rational temperature at or below ``bound``: the largest power of two (exact)."""
     return power_of_two_below(bound * (1 - 1e-9))
-

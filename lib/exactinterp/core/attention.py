@@ -201,5 +201,3 @@ class SelfAttention:
             if m.shape[1] != dim:
                 raise LayerError(f"{name} has {m.shape[1]} columns, expected d = {dim}")
         return cls(Q=Qm, K=Km, V=q_matrix(d["V"], shape=(dim, dim)), rho=d["rho"], tau=d["tau"])
-
-

@@ -16,6 +16,7 @@ from .numbers import q_to_str, row_key, to_float_array, to_q
 
 __all__ = ["Dataset"]
 
+
 def _token_key(tok: np.ndarray) -> tuple:
     return row_key(tok)
 

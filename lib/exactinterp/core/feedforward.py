@@ -14,7 +14,20 @@ from typing import Any
 import numpy as np
 
 from ..errors import LayerError
-from .numbers import ONE, ZERO, exact_dot, is_zero, layer_matrix, nnz, q_matrix, q_to_str, q_vector, row_key, to_float_array, to_q
+from .numbers import (
+    ONE,
+    ZERO,
+    exact_dot,
+    is_zero,
+    layer_matrix,
+    nnz,
+    q_matrix,
+    q_to_str,
+    q_vector,
+    row_key,
+    to_float_array,
+    to_q,
+)
 from .state import FILTER_SLACK, State, certain_sign, relu_ball
 
 __all__ = ["FeedForward"]

@@ -211,4 +211,3 @@ class Transformer:
     def from_json(cls, path_or_text: str | os.PathLike) -> Transformer:
         """Read a model from a path (or from JSON text starting with '{')."""
         return cls.from_dict(load_json_exact(path_or_text, what="model"))
-

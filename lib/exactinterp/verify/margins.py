@@ -1,24 +1,21 @@
-"""Exact hardmax margins, and float forwards traced block by block against the exact one.
+"""Exact hardmax margins: how far a layer's scores are from changing a maximiser set.
 
 The *margin* of a hardmax layer is the smallest exact gap between a query's best score and its
 runner-up; a score perturbation below half of it cannot move a maximiser outside the exact set.
-:func:`float_trace` runs the exact and a float forward side by side and reports, per block, the
-margin, the float score error, the queries whose float maximiser set differs, and the drift.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..core.numbers import exact_dot, to_float_array
-from ..core.scores import maximiser_sets, project
+from ..core.numbers import exact_dot
+from ..core.scores import project
 from ..core.state import State
-from ..core.transformer import Block, Transformer
+from ..core.transformer import Transformer
 
-__all__ = ["hardmax_margins", "layer_margin", "float_trace", "LayerTrace", "block_gain"]
+__all__ = ["hardmax_margins", "layer_margin"]
 
 
 def hardmax_margins(T: Transformer, inputs: list[np.ndarray]) -> list[Any]:
@@ -109,68 +106,3 @@ def layer_margin(sa, st: State) -> Any:
             g = _general_margin(sa, st.E[sl], st.F[sl])
         best = _min_opt(best, g)
     return best
-
-
-@dataclass
-class LayerTrace:
-    """One block of a float forward compared with the exact one (see :func:`float_trace`)."""
-
-    block: int
-    kind: str  # the SA kind: skip, mean, rank1, general
-    margin: Any  # exact hardmax margin of the layer (None if no decision)
-    score_error: float  # largest |float score - exact score| over the rows (0 for skip/mean layers)
-    broken: int  # query tokens whose float maximiser set differs from the exact one
-    escaped: int  # query tokens with a float maximiser outside the exact maximiser set
-    deviation: float  # largest |float token - exact token| after the block
-    gain: float  # Lipschitz bound of the block (max-norm): (|eta| + || |W||U| ||) (|rho| + ||V||), ties fixed
-
-
-def block_gain(b: Block) -> float:
-    """Upper bound of the block's Lipschitz constant in the max-norm while its maximiser sets stay fixed."""
-    ff, sa = b.ff, b.sa
-    g_ff = abs(ff.etaf) + (float(np.max((np.abs(ff.Wf) @ np.abs(ff.Uf)).sum(axis=1))) if ff.width else 0.0)
-    g_sa = abs(sa.rhof) + (float(np.max(np.abs(sa.Vf).sum(axis=1))) if sa.kind != "skip" else 0.0)
-    return g_ff * g_sa
-
-
-def float_trace(T: Transformer, inputs: list[np.ndarray], dtype: Any = np.float64) -> list[LayerTrace]:
-    """Run the exact and the ``dtype`` forward side by side: per block, margin, score error, broken ties, drift."""
-    st = State.from_sequences(inputs)
-    fl = [to_float_array(X).astype(dtype) for X in inputs]
-    out: list[LayerTrace] = []
-    for k, b in enumerate(T.blocks):
-        st = b.ff.apply(st)
-        fl = [b.ff.forward_float(X, dtype) for X in fl]
-        sa = b.sa
-        margin = None
-        score_err, broken, escaped = 0.0, 0, 0
-        if sa.kind in ("rank1", "general") and sa.is_hardmax and st.is_exact:
-            margin = layer_margin(sa, st)
-            for j, X in enumerate(fl):
-                sl = st.seq_slice(j)
-                Sf = (X @ sa.Qf.astype(dtype).T) @ (X @ sa.Kf.astype(dtype).T).T
-                E = st.E[sl]
-                qx = [project(sa.Q, x) for x in E]
-                kx = [project(sa.K, x) for x in E]
-                exact_rows = maximiser_sets(sa, st, j)
-                for i in range(len(E)):
-                    fset = set(np.nonzero(Sf[i] == Sf[i].max())[0].tolist())
-                    eset = {c - sl.start for c in exact_rows[i]}
-                    broken += fset != eset
-                    escaped += not fset <= eset
-                    for c in fset | eset:  # score error where it matters: at the float and exact maximisers
-                        err = abs(float(Sf[i, c]) - float(exact_dot(qx[i], kx[c])))
-                        score_err = max(score_err, err)
-        st = sa.apply(st)
-        fl = [sa.forward_float(X, dtype) for X in fl]
-        diffs = [np.abs(X.astype(np.float64) - to_float_array(E)) for X, E in zip(fl, st.sequences(), strict=True)]
-        dev = max((float(np.max(a)) for a in diffs), default=0.0)
-        dev = dev if np.isfinite(dev) else float("inf")
-        out.append(
-            LayerTrace(
-                k, sa.kind, margin, score_err, broken, escaped, dev if np.isfinite(dev) else float("inf"), block_gain(b)
-            )
-        )
-    return out
-
-
