@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11:
-#   make book   -> set-up, then the strict HTML build into _build/html
-#   make test   -> set-up, then every check (lint, notebook hygiene, pytest + nbval, strict build, HTML check)
+#   make book   -> set-up, then the strict HTML build into _build/html (every chapter executed)
+#   make test   -> set-up, then every check (lint + import layers, notebook hygiene, pytest + nbval,
+#                  strict build of the nbval-checked outputs, headless-Chromium check of the pages)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -10,7 +11,7 @@ MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 NOTEBOOKS := $(wildcard book/*.ipynb)
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: setup book test lint nbcheck pytest html-check bench execute clean
+.PHONY: setup book book-committed chromium test lint nbcheck pytest html-check bench execute clean
 
 setup: $(STAMP) $(MATHJAX)
 
@@ -33,6 +34,7 @@ book: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 nbcheck: setup
 	$(BIN)/nbstripout --keep-output --keep-count --verify $(NOTEBOOKS)
@@ -41,10 +43,30 @@ nbcheck: setup
 pytest: setup
 	$(BIN)/pytest -q --ignore=tests/test_html.py
 
-html-check: setup
+# The test build renders the outputs nbval has just checked against the code (each chapter runs once
+# per `make test`); `make book` executes every chapter, so a reader's build reproduces every figure.
+TEST_CONFIG := _build/_config.committed.yml
+book-committed: setup
+	mkdir -p _build && rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	grep -q "execute_notebooks: force" _config.yml
+	sed 's/execute_notebooks: force/execute_notebooks: "off"/' _config.yml > $(TEST_CONFIG)
+	$(BIN)/jupyter-book build . $(JB_FLAGS) --config $(TEST_CONFIG)
+
+# Headless Chromium for the HTML check: installed from Debian when missing and possible (root + apt).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the HTML check"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs Chromium for the HTML check: install Debian's package 'chromium' (apt-get install chromium)" >&2; \
+	    exit 1; \
+	  fi; }
+
+html-check: setup chromium
 	REQUIRE_HTML_CHECK=1 $(BIN)/pytest -q -o addopts="-p no:cacheprovider" tests/test_html.py
 
-test: lint nbcheck pytest book html-check
+test: chromium lint nbcheck pytest book-committed html-check
 
 # Re-execute notebooks in place (NB=book/x.ipynb for one), then normalise them for a stable diff.
 execute: setup

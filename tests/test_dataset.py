@@ -1,4 +1,4 @@
-"""Every invalid dataset of DESIGN §3 raises DatasetError naming the sequence and token at fault."""
+"""Every invalid dataset (ARCHITECTURE.md, "Semantics") raises DatasetError naming the sequence and token at fault."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m exactinterp construct|verify|run`` (DESIGN §4).
+"""Command line: ``python -m exactinterp construct|verify|run`` (ARCHITECTURE.md, "Public API").
 
 Exit codes: 0 success, 1 verification failed, 2 invalid input (one line on stderr, never a
 traceback), 3 internal error (a bug: please report it).

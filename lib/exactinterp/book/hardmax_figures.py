@@ -21,7 +21,7 @@ from ..core.numbers import to_q
 from ..core.state import State
 from .plotting import COLORS, arrow_between, as_float, draw_sequences, draw_targets, panel, panels, style
 
-__all__ = ["figure5", "figure6", "figure7", "figure8_left", "figure8_right", "sequence_panels"]
+__all__ = ["draw_figure5", "draw_figure6", "draw_figure7", "draw_figure8_left", "draw_figure8_right", "sequence_panels"]
 
 _BLUE = "#1f3fbf"
 
@@ -34,7 +34,8 @@ def _lim(arrays: Sequence[Any], pad: float = 1.15) -> float:
 def _states_of(b: Build) -> list[State]:
     """Initial, separated + boxed, leaders placed, clustered, interpolated (Figure 5 (a)-(e))."""
     first = State.from_sequences(list(b.ds.inputs))
-    return [first, b.step("box").state, pre_clustering_state(b), b.step("leaders").state, b.step("interpolation").state]
+    steps = [b.step(name).state for name in ("box", "leaders", "clustering", "interpolation")]
+    return [first, *steps]
 
 
 def sequence_panels(states: Sequence[State], targets: Sequence[Any] | None = None, size: float = 2.6, lim=None):
@@ -53,7 +54,7 @@ def sequence_panels(states: Sequence[State], targets: Sequence[Any] | None = Non
     return fig, axes
 
 
-def figure5(b: Build, size: float = 2.6):
+def draw_figure5(b: Build, size: float = 2.6):
     """Figure 5: the four steps on a toy dataset, (a) input ... (e) output, with target diamonds."""
     states = _states_of(b)
     lim = _lim([st.E for st in states] + list(b.ds.outputs))
@@ -83,7 +84,7 @@ def _box_inset(ax, st: State, lim: float) -> None:
     ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, ec=_BLUE, lw=0.6))
 
 
-def figure6(
+def draw_figure6(
     states: Sequence[State],
     slab: tuple | None = None,
     v: Sequence[Any] | None = None,
@@ -150,7 +151,7 @@ def _geometry(ax, lim: float, R: float) -> None:
     ax.text(-0.94 * lim, -0.94 * lim, r"$Q$", fontsize=10)
 
 
-def figure7(b: Build, size: float = 3.6):
+def draw_figure7(b: Build, size: float = 3.6):
     """Figure 7: leader selection; left the boxed tokens and the planned diagonal points x^j, right after the FFs."""
     states = [b.step("box").state, pre_clustering_state(b)]
     R = float(b.info["leaders"]["R"])
@@ -170,9 +171,9 @@ def figure7(b: Build, size: float = 3.6):
     return fig
 
 
-def figure8_left(b: Build, delta: float = 0.42, size: float = 4.2):
+def draw_figure8_left(b: Build, delta: float = 0.42, size: float = 4.2):
     """Figure 8 (left): after clustering; delta-balls around the first leaders, extra leaders on S_R with their feet."""
-    st = b.step("leaders").state
+    st = b.step("clustering").state
     R = float(b.info["leaders"]["R"])
     ts = [float(t) for t in b.info["leaders"]["t"]]
     lim = 1.12 * max(R, max(ts) + 0.6)
@@ -202,7 +203,7 @@ def _profile(neurons, t: np.ndarray) -> np.ndarray:
     return (ff.forward_float(X) - X)[:, 0]
 
 
-def figure8_right(s: Any, c: Any, dd: Any, a: Any, depth: Any, eps: Any, size: float = 3.0):
+def draw_figure8_right(s: Any, c: Any, dd: Any, a: Any, depth: Any, eps: Any, size: float = 3.0):
     """Figure 8 (right): the paper's 4-ReLU profile FF(x), and the engine's 4-ReLU trapezoid of half-width eps.
 
     The trapezoid (plateau eps / 2) is drawn with the three 3-ReLU hats of half-width eps / 2 that

@@ -1,4 +1,4 @@
-"""One place for the paper-like figure style (DESIGN §8).
+"""One place for the paper-like figure style.
 
 Sequences are drawn as blue circles, orange triangles, green stars (then more markers);
 targets as diamonds of the matching colour; leaders green in the lemma figures. Panels are

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..core.feedforward import FeedForward
 from ..core.numbers import ONE, ZERO, denominator, exact_dot, numerator, row_key, to_float_array, to_q

@@ -52,6 +52,11 @@ def build_softmax(
     separation(b)  # Step 1 (all-tie: exact at any τ)
     box(b)
     leader_selection(b)  # Step 2
+    plan = leader_snap_plan(b)
+    bmin = min(plan.b)
+    delta = bmin / 2 if delta is None else to_q(delta)
+    if not (ZERO < delta < bmin):
+        raise ConstructionError(f"delta must lie in (0, {bmin}) (the snap's flat half-width)")
     b.info["softmax"] = clustering_temperature(b, delta)  # the temperature lemma
     clustering(b, b.info["softmax"]["tau"])  # Step 3, softmax: every token within δ of its leader point
     b.info["softmax"]["radius"] = float(b.state.R.max(initial=0.0))
@@ -63,16 +68,13 @@ def build_softmax(
     return b
 
 
-def clustering_temperature(b: Build, delta: Any | None = None) -> dict:
+def clustering_temperature(b: Build, delta: Any) -> dict:
     """τ for the clustering layer of ``b`` (after leader selection): the lemma's τ_0(δ), rounded to 2^-k.
 
     Returns what the choice used: γ_min, n, diam, δ, τ_0, τ and the snap's half-widths.
     """
     plan = leader_snap_plan(b)
-    bmin = min(plan.b)
-    delta = bmin / 2 if delta is None else to_q(delta)
-    if not (ZERO < delta < bmin):
-        raise ConstructionError(f"delta must lie in (0, {bmin}) (the snap's flat half-width)")
+    delta = to_q(delta)
     st = pre_clustering_state(b)
     gaps = layer_gaps(clustering_sa(b.d, TRIVIAL_TAU), [st.E[st.seq_slice(g[0])] for g in b.classes])
     gaps.n_max = max(b.ds.n)  # equal-distribution sequences share gaps; n enters the lemma

@@ -1,4 +1,4 @@
-"""``Dataset``: N input sequences and their output sequences, validated (DESIGN §3, §5)."""
+"""``Dataset``: N input sequences and their output sequences, validated (ARCHITECTURE.md, "Semantics")."""
 
 from __future__ import annotations
 

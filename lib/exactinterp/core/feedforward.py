@@ -195,17 +195,30 @@ class FeedForward:
         evaluated with ball ReLUs.
         """
         st = st if inplace else st.copy()
-        n = st.n_total
         if self.width == 0:
             if self.eta != 1:
-                st.set_rows(np.arange(n), st.E * self.eta, exact=not st.R.any())
+                st.set_rows(np.arange(st.n_total), st.E * self.eta, exact=not st.R.any())
             return st
         groups = self._groups()
-        F = st.F
-        finite = bool(np.all(np.isfinite(F))) and np.abs(F).max(initial=0) <= 1e150
+        seg, ball_rows = self._segments(st, groups)
+        nonzero = np.zeros(seg.shape, dtype=bool)
+        for gi, g in enumerate(groups):
+            nonzero[:, gi] = ~g.zero[seg[:, gi]]
+        work = np.nonzero(nonzero.any(axis=1) | (self.eta != 1))[0]
+        if ball_rows:
+            work = np.array([i for i in work if i not in ball_rows], dtype=int)
+        if len(work):
+            self._apply_affine(st, work, seg, nonzero)
+        for i in sorted(ball_rows):
+            self._apply_ball_row(st, i)
+        return st
+
+    def _segments(self, st: State, groups: list[_Group]) -> tuple[np.ndarray, set[int]]:
+        """Segment of every token in every group (float filter, exact near kinks); rows of straddling balls."""
+        n, F = st.n_total, st.F
         seg = np.zeros((n, len(groups)), dtype=np.int64)
         amb = np.ones((n, len(groups)), dtype=bool)
-        if finite:
+        if bool(np.all(np.isfinite(F))) and np.abs(F).max(initial=0) <= 1e150:
             slack = np.abs(F).max(axis=1, initial=0.0) * _U + st.R * (1 + _U)
             absF = np.abs(F)
             for gi, g in enumerate(groups):
@@ -225,43 +238,38 @@ class FeedForward:
                     ball_rows.update(int(m) for m in members)
                     break
                 seg[members, gi] = s
-        nonzero = np.zeros((n, len(groups)), dtype=bool)
-        for gi, g in enumerate(groups):
-            nonzero[:, gi] = ~g.zero[seg[:, gi]]
-        work = np.nonzero(nonzero.any(axis=1) | (self.eta != 1))[0]
-        if ball_rows:
-            work = np.array([i for i in work if i not in ball_rows], dtype=int)
-        if len(work):
-            # the FF is affine on each combination of segments: x -> A x + c with A, c exact (one
-            # product per combination; A has zero rows where a snap flattens, so balls land exactly)
-            cgroups = st.copy_groups(work)
-            reps = np.array([r for r, _ in cgroups], dtype=int)
-            keys = [tuple((int(gi), int(seg[i, gi])) for gi in np.nonzero(nonzero[i])[0]) for i in reps]
-            by_key: dict[tuple, list[int]] = {}
-            for r, k in enumerate(keys):
-                by_key.setdefault(k, []).append(r)
-            new = np.empty((len(reps), self.d), dtype=object)
-            for k, rs in by_key.items():
-                A, c = self._affine_piece(k)
-                X = st.E[reps[rs]]
-                if A is None:
-                    new[rs] = np.tile(c, (len(rs), 1)) if self.eta == 0 else X * self.eta + c
-                else:
-                    new[rs] = X.dot(A.T) + c
-                    for r in range(self.d):  # a flattened coordinate is exactly c_r, even for a ball
-                        if is_zero(A[r]):
-                            new[rs, r] = c[r]
-            st.set_rows(reps, new, exact=not st.R[reps].any())
-            st.broadcast(cgroups)
-        for i in sorted(ball_rows):  # a ball straddles a ReLU kink: evaluate with ball ReLUs
-            x = st.E[i]
-            h = [relu_ball(exact_dot(self.U[k], x) + self.b[k]) for k in range(self.width)]
-            new = np.array(
-                [self.eta * x[r] + exact_dot(self.W[r], np.array(h, dtype=object)) for r in range(self.d)],
-                dtype=object,
-            )
-            st.set_rows(np.array([i]), new[None, :])
-        return st
+        return seg, ball_rows
+
+    def _apply_affine(self, st: State, work: np.ndarray, seg: np.ndarray, nonzero: np.ndarray) -> None:
+        """Rows ``work``: the FF is affine on each combination of segments, x -> A x + c (exact).
+
+        One product per combination; A has zero rows where a snap flattens, so balls land exactly.
+        """
+        cgroups = st.copy_groups(work)
+        reps = np.array([r for r, _ in cgroups], dtype=int)
+        by_key: dict[tuple, list[int]] = {}
+        for r, i in enumerate(reps):
+            by_key.setdefault(tuple((int(gi), int(seg[i, gi])) for gi in np.nonzero(nonzero[i])[0]), []).append(r)
+        new = np.empty((len(reps), self.d), dtype=object)
+        for k, rs in by_key.items():
+            A, c = self._affine_piece(k)
+            X = st.E[reps[rs]]
+            if A is None:
+                new[rs] = np.tile(c, (len(rs), 1)) if self.eta == 0 else X * self.eta + c
+            else:
+                new[rs] = X.dot(A.T) + c
+                for r in range(self.d):  # a flattened coordinate is exactly c_r, even for a ball
+                    if is_zero(A[r]):
+                        new[rs, r] = c[r]
+        st.set_rows(reps, new, exact=not st.R[reps].any())
+        st.broadcast(cgroups)
+
+    def _apply_ball_row(self, st: State, i: int) -> None:
+        """A ball straddling a ReLU kink: evaluate the layer with ball ReLUs."""
+        x = st.E[i]
+        h = np.array([relu_ball(exact_dot(self.U[k], x) + self.b[k]) for k in range(self.width)], dtype=object)
+        new = np.array([self.eta * x[r] + exact_dot(self.W[r], h) for r in range(self.d)], dtype=object)
+        st.set_rows(np.array([i]), new[None, :])
 
     def to_dict(self) -> dict:
         return {

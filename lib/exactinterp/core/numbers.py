@@ -69,47 +69,52 @@ def to_q(x: Any, *, allow_float: bool = False) -> Any:
         return x
     if isinstance(x, bool):
         raise NumberError(f"{x!r} is a boolean, not a number")
-    if isinstance(x, int):
-        if x.bit_length() > MAX_EXPONENT * 4:
+    if isinstance(x, (int, np.integer)):
+        if int(x).bit_length() > MAX_EXPONENT * 4:
             raise NumberError("integer is too large to handle")
-        return QQ(x)
-    if isinstance(x, Fraction):
-        return QQ(x.numerator, x.denominator)
+        return QQ(int(x))
     if isinstance(x, Rational):
         return QQ(int(x.p), int(x.q))
     if isinstance(x, Decimal):
         return _from_decimal(x, str(x))
     if isinstance(x, (float, np.floating)):
-        if not allow_float:
-            raise NumberError(
-                f"float {float(x)!r} refused in exact mode: write it as an int, a decimal "
-                f'string such as "0.1" or a fraction "p/q" (or pass allow_float=True to '
-                "convert its binary value exactly)"
-            )
-        if not math.isfinite(float(x)):
-            raise NumberError(f"{float(x)!r} is not a finite number")
-        frac = Fraction(float(x))
-        return QQ(frac.numerator, frac.denominator)
-    if isinstance(x, np.integer):
-        return QQ(int(x))
+        return _from_float(float(x), allow_float)
     if isinstance(x, str):
-        if len(x) > MAX_DIGITS:
-            raise NumberError(f"number literal of {len(x)} characters is too long")
-        m = _FRACTION_RE.match(x)
-        if m:
-            p, q = int(m.group(1)), int(m.group(2))
-            if q == 0:
-                raise NumberError(f"{x!r}: zero denominator")
-            return QQ(p, q)
-        if _DECIMAL_RE.match(x):
-            try:
-                return _from_decimal(Decimal(x.strip()), x)
-            except InvalidOperation as exc:  # pragma: no cover - regex already filters
-                raise NumberError(f"{x!r} is not a number") from exc
-        raise NumberError(f"{x!r} is not a number (expected an int, a decimal or 'p/q')")
-    if hasattr(x, "numerator") and hasattr(x, "denominator"):  # gmpy2.mpq, PythonMPQ, ...
+        return _from_text(x)
+    if hasattr(x, "numerator") and hasattr(x, "denominator"):  # Fraction, gmpy2.mpq, PythonMPQ, ...
         return QQ(int(x.numerator), int(x.denominator))
     raise NumberError(f"{type(x).__name__} value {x!r} is not a number")
+
+
+def _from_float(x: float, allow_float: bool) -> Any:
+    """The exact binary value of a float, only when the caller opts in (a documented boundary)."""
+    if not allow_float:
+        raise NumberError(
+            f"float {x!r} refused in exact mode: write it as an int, a decimal string such as "
+            '"0.1" or a fraction "p/q" (or pass allow_float=True to convert its binary value exactly)'
+        )
+    if not math.isfinite(x):
+        raise NumberError(f"{x!r} is not a finite number")
+    frac = Fraction(x)
+    return QQ(frac.numerator, frac.denominator)
+
+
+def _from_text(x: str) -> Any:
+    """A number literal: ``"p/q"`` or a decimal (read exactly as written)."""
+    if len(x) > MAX_DIGITS:
+        raise NumberError(f"number literal of {len(x)} characters is too long")
+    m = _FRACTION_RE.match(x)
+    if m:
+        p, q = int(m.group(1)), int(m.group(2))
+        if q == 0:
+            raise NumberError(f"{x!r}: zero denominator")
+        return QQ(p, q)
+    if _DECIMAL_RE.match(x):
+        try:
+            return _from_decimal(Decimal(x.strip()), x)
+        except InvalidOperation as exc:  # pragma: no cover - regex already filters
+            raise NumberError(f"{x!r} is not a number") from exc
+    raise NumberError(f"{x!r} is not a number (expected an int, a decimal or 'p/q')")
 
 
 if hasattr(QQ(1, 2), "p"):  # flint fmpq: hashing (p, q) is ~8x faster than hashing the fmpq

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..errors import LayerError, ModelError, NumberError
 from .attention import SelfAttention
@@ -175,7 +175,7 @@ class Transformer:
         }
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """JSON text of the model (DESIGN §5); written atomically to ``path`` if given."""
+        """JSON text of the model (book/model_format.md); written atomically to ``path`` if given."""
         text = json.dumps(self.to_dict(), indent=None, separators=(",", ":")) + "\n"
         if path is not None:
             atomic_write_text(path, text)

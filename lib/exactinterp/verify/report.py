@@ -102,7 +102,7 @@ def _equal_exact(v: Any, t: Any) -> bool | None:
 
 
 def verify(T: Transformer, ds: Dataset, *, progress: bool = False, margins: bool = False) -> Report:
-    """Exact interpolation check of ``T`` on ``ds`` (both readings of DESIGN §3)."""
+    """Exact interpolation check of ``T`` on ``ds`` (both readings: ARCHITECTURE.md, "Semantics")."""
     if T.d != ds.d:
         raise InputError(f"the model acts on d = {T.d} but the dataset has d = {ds.d}")
     outs = T.forward_many(ds.inputs, exact=True, progress=progress)
