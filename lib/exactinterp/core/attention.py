@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import LayerError
-from .numbers import ONE, ZERO, is_zero, layer_matrix, nnz, q_matrix, q_to_str, to_float_array, to_q
+from .numbers import ONE, ZERO, is_zero, layer_matrix, parameter_count, q_matrix, q_to_str, to_float_array, to_q
 from .scores import maximiser_sets
 from .softmax import apply_softmax
 from .state import State
@@ -45,6 +45,7 @@ class SelfAttention:
         self.K = layer_matrix(self.K, rows=len(self.K), name="K", cols=d)
         if self.Q.shape != self.K.shape:
             raise LayerError(f"Q {self.Q.shape} and K {self.K.shape} differ in shape")
+        self.d, self.h = d, self.Q.shape[0]  #: token dimension; rank bound of the scores (rows of Q, K)
         self.Qf, self.Kf, self.Vf = (to_float_array(a) for a in (self.Q, self.K, self.V))
         self.rhof, self.tauf = float(self.rho), float(self.tau)
         zero_v = is_zero(self.V)
@@ -67,14 +68,6 @@ class SelfAttention:
         return cls(Q=z, K=z.copy(), V=np.full((d, d), ZERO, dtype=object), rho=ONE, tau=tau)
 
     @property
-    def d(self) -> int:
-        return self.V.shape[0]
-
-    @property
-    def h(self) -> int:
-        return self.Q.shape[0]
-
-    @property
     def is_hardmax(self) -> bool:
         return self.tau == 0
 
@@ -84,9 +77,7 @@ class SelfAttention:
 
     def num_parameters(self, dense: bool = False) -> int:
         """Nonzero entries (or all entries) of Q, K, V, rho (tau is a fixed hyper-parameter)."""
-        if dense:
-            return self.Q.size + self.K.size + self.V.size + 1
-        return nnz(self.Q, self.K, self.V) + (self.rho != 0)
+        return parameter_count((self.Q, self.K, self.V), self.rho, dense)
 
     # ------------------------------------------------------------------ float64
     def weights_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from fractions import Fraction
@@ -11,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DatasetError, InputError, NumberError
-from .io import atomic_write_text, load_json_exact
+from .io import load_json_exact, write_json
 from .numbers import q_to_str, row_key, to_float_array, to_q
 
 __all__ = ["Dataset"]
@@ -151,12 +150,6 @@ class Dataset:
 
         return {"inputs": [seq(X) for X in self.inputs], "outputs": [seq(Y) for Y in self.outputs]}
 
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
-        text = json.dumps(self.to_dict(), separators=(",", ":")) + "\n"
-        if path is not None:
-            atomic_write_text(path, text)
-        return text
-
     @classmethod
     def from_dict(cls, data: Any) -> Dataset:
         if not isinstance(data, dict):
@@ -176,6 +169,10 @@ class Dataset:
         except InputError as exc:
             raise DatasetError(str(exc)) from None
         return cls.from_dict(data)
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """JSON text of the dataset; written atomically to ``path`` if given."""
+        return write_json(self.to_dict(), path)
 
     def float_inputs(self) -> list[np.ndarray]:
         return [to_float_array(X) for X in self.inputs]

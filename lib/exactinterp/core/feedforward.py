@@ -20,7 +20,7 @@ from .numbers import (
     exact_dot,
     is_zero,
     layer_matrix,
-    nnz,
+    parameter_count,
     q_matrix,
     q_to_str,
     q_vector,
@@ -102,7 +102,10 @@ class _Group:
 
 @dataclass(eq=False)
 class FeedForward:
-    """Token-wise ``eta x + W relu(U x + b)``; U: w×d, b: w, W: d×w (exact rationals)."""
+    """Token-wise ``eta x + W relu(U x + b)``; U: w×d, b: w, W: d×w (exact rationals).
+
+    Neurons sharing a row of U form a group: on each group the layer is piecewise linear in <u, x>.
+    """
 
     U: np.ndarray
     b: np.ndarray
@@ -119,6 +122,7 @@ class FeedForward:
         self.W = layer_matrix(self.W, rows=d, name="W", cols=w)
         if self.U.shape != (w, d):
             raise LayerError(f"U has shape {self.U.shape}, expected ({w}, {d})")
+        self.width, self.d = w, d  #: hidden width (rows of U); token dimension
         self.Uf, self.bf, self.Wf = (to_float_array(a) for a in (self.U, self.b, self.W))
         self.etaf = float(self.eta)
 
@@ -128,22 +132,12 @@ class FeedForward:
         return cls(U=np.empty((0, d), dtype=object), b=[], W=np.empty((d, 0), dtype=object))
 
     @property
-    def d(self) -> int:
-        return self.U.shape[1]
-
-    @property
-    def width(self) -> int:
-        return self.U.shape[0]
-
-    @property
     def is_identity(self) -> bool:
         return self.eta == 1 and (self.width == 0 or is_zero(self.W))
 
     def num_parameters(self, dense: bool = False) -> int:
         """Nonzero entries (or all entries if ``dense``) of U, b, W, eta."""
-        if dense:
-            return self.U.size + self.b.size + self.W.size + 1
-        return nnz(self.U, self.b, self.W) + (self.eta != 0)
+        return parameter_count((self.U, self.b, self.W), self.eta, dense)
 
     # float forward (float64 by default; float32 rounds the weights too)
     def forward_float(self, F: np.ndarray, dtype: Any = np.float64) -> np.ndarray:

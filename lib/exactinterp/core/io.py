@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["load_json_exact", "atomic_write_text", "MAX_JSON_BYTES"]
+__all__ = ["load_json_exact", "atomic_write_text", "write_json", "MAX_JSON_BYTES"]
 
 #: Largest JSON file accepted (bytes); larger inputs are refused with a clear message.
 MAX_JSON_BYTES = 512 * 2**20
@@ -80,3 +80,11 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         if isinstance(exc, OSError):
             raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
+
+
+def write_json(obj: Any, path: str | os.PathLike | None = None) -> str:
+    """Compact JSON text of ``obj`` (one line); written atomically to ``path`` if given."""
+    text = json.dumps(obj, separators=(",", ":")) + "\n"
+    if path is not None:
+        atomic_write_text(path, text)
+    return text

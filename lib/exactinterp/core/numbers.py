@@ -37,7 +37,7 @@ __all__ = [
     "row_key",
     "exact_dot",
     "is_zero",
-    "nnz",
+    "parameter_count",
     "layer_matrix",
 ]
 
@@ -205,9 +205,11 @@ def is_zero(a: np.ndarray) -> bool:
     return all(v == 0 for v in np.ravel(a))
 
 
-def nnz(*arrays: np.ndarray) -> int:
-    """Number of nonzero entries over ``arrays``."""
-    return int(sum(sum(1 for v in np.ravel(a) if v != 0) for a in arrays))
+def parameter_count(arrays: Sequence[np.ndarray], skip: Any, dense: bool = False) -> int:
+    """A layer's parameters: the nonzero entries of its weights and its scalar skip (all entries if ``dense``)."""
+    if dense:
+        return sum(a.size for a in arrays) + 1
+    return int(sum(sum(1 for v in np.ravel(a) if v != 0) for a in arrays)) + (skip != 0)
 
 
 def layer_matrix(a: Any, rows: int, name: str, cols: int | None = None) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from tqdm import tqdm
 from ..errors import LayerError, ModelError, NumberError
 from .attention import SelfAttention
 from .feedforward import FeedForward
-from .io import atomic_write_text, load_json_exact
+from .io import load_json_exact, write_json
 from .numbers import max_bits, q_matrix, to_float_array
 from .state import State
 
@@ -176,10 +175,7 @@ class Transformer:
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         """JSON text of the model (book/model_format.md); written atomically to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=None, separators=(",", ":")) + "\n"
-        if path is not None:
-            atomic_write_text(path, text)
-        return text
+        return write_json(self.to_dict(), path)
 
     @classmethod
     def from_dict(cls, data: Any) -> Transformer:
