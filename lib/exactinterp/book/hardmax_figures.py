@@ -203,40 +203,47 @@ def _profile(neurons, t: np.ndarray) -> np.ndarray:
     return (ff.forward_float(X) - X)[:, 0]
 
 
-def draw_figure8_right(s: Any, c: Any, dd: Any, a: Any, depth: Any, eps: Any, size: float = 3.0):
-    """Figure 8 (right): the paper's 4-ReLU profile FF(x), and the engine's 4-ReLU trapezoid of half-width eps.
+def draw_figure8_right(s: Any, c1: Any, d1: Any, a: Any, omega: Any, size: float = 2.6):
+    """Figure 8 (right) read as a snap, and the engine's bump (interpolation chapter), three panels.
 
-    The trapezoid (plateau eps / 2) is drawn with the three 3-ReLU hats of half-width eps / 2 that
-    sum to it (dashed).
+    (a) the four-ReLU profile psi with breakpoints s - d', s, s + c' and slope -1 in the middle;
+    (b) the residual map xi -> xi + psi(xi), flat on [s - d', s]; (c) the engine's trapezoid of
+    half-width omega, drawn with the sign of the profile, with the three hats of half-width
+    omega / 2 that sum to it (dashed).
     """
     style()
-    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 0.4, size * 0.78))
-    sf, cf, df, ef = (float(to_q(v)) for v in (s, c, dd, eps))
-    t = np.linspace(sf - 3 * df, sf + 2 * cf, 400)
-    t2 = np.linspace(sf - 2 * ef, sf + 2 * ef, 401)
-    g = _profile(kink_profile_neurons((1, 0), s, c, dd, a, depth, (1, 0)), t)
-    e, sq = to_q(eps), to_q(s)
-    h = _profile(bump_neurons((1, 0), (sq, 0), e, (-depth, 0), plateau=e / 2), t2)
+    fig, axes = plt.subplots(1, 3, figsize=(3 * size + 0.6, size * 0.9))
+    sf, cf, df, wf = (float(to_q(v)) for v in (s, c1, d1, omega))
+    x = np.linspace(sf - 3 * df, sf + 1.4 * cf, 400)
+    x2 = np.linspace(sf - 2 * wf, sf + 2 * wf, 401)
+    psi = _profile(kink_profile_neurons((1, 0), s, c1, d1, a, d1, (1, 0)), x)
+    w, sq = to_q(omega), to_q(s)
+    trap = _profile(bump_neurons((1, 0), (sq, 0), w, (-1, 0), plateau=w / 2), x2)
     for k in (-1, 0, 1):
-        hat = _profile(bump_neurons((1, 0), (sq + k * e / 2, 0), e / 2, (-depth, 0)), t2)
-        lab = r"hats, half-width $\varepsilon/2$" if k == 0 else None
-        axes[1].plot(t2, hat, color="0.6", lw=0.9, ls="--", label=lab)
-    paper_ticks = [(sf - df, "$s-d$"), (sf, "$s$"), (sf + cf, "$s+c$")]
-    our_ticks = [(sf - ef, r"$s-\varepsilon$"), (sf, "$s$"), (sf + ef, r"$s+\varepsilon$")]
-    for ax, x, y, ticks, title in (
-        (axes[0], t, g, paper_ticks, "paper's shape (4 ReLUs)"),
-        (axes[1], t2, h, our_ticks, "engine's bump (4 ReLUs)"),
-    ):
-        ax.plot(x, y, color="#1f3fdf", lw=1.4)
-        ax.axhline(0, color="0.55", lw=0.6)
+        hat = _profile(bump_neurons((1, 0), (sq + k * w / 2, 0), w / 2, (-1, 0)), x2)
+        lab = r"hats, half-width $\omega/2$" if k == 0 else None
+        axes[2].plot(x2, hat, color="0.6", lw=0.9, ls="--", label=lab)
+    profile_ticks = [(sf - df, "$s-d'$"), (sf, "$s$"), (sf + cf, "$s+c'$")]
+    bump_ticks = [(sf - wf, r"$s-\omega$"), (sf, "$s$"), (sf + wf, r"$s+\omega$")]
+    panels = (
+        (axes[0], x, psi, profile_ticks, r"(a) Figure 8 (right): $\psi$"),
+        (axes[1], x, x + psi, profile_ticks, r"(b) the snap $\xi+\psi(\xi)$"),
+        (axes[2], x2, trap, bump_ticks, "(c) the engine's bump (ours)"),
+    )
+    for ax, xx, yy, ticks, title in panels:
+        ax.plot(xx, yy, color="#1f3fdf", lw=1.4)
         ax.axvline(sf, color="0.55", lw=0.6)
         ax.set_xticks([p for p, _ in ticks])
         ax.set_xticklabels([lab for _, lab in ticks])
         ax.set_yticks([])
-        ax.set_title(title)
+        ax.set_title(title, fontsize=9)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    axes[0].text(t[8], g[8] * 0.85, r"$\mathrm{FF}(x)$", color="#1f3fdf")
-    axes[1].legend(loc="lower right", fontsize=7, frameon=False)
+    for ax in (axes[0], axes[2]):
+        ax.axhline(0, color="0.55", lw=0.6)
+    axes[1].plot(x, x, color="0.6", lw=0.8, ls=":", label="identity")
+    axes[1].axhline(sf - df, color="0.55", lw=0.6, ls="--")
+    axes[1].legend(loc="upper left", fontsize=7, frameon=False)
+    axes[2].legend(loc="lower right", fontsize=7, frameon=False)
     fig.tight_layout()
     return fig

@@ -189,68 +189,82 @@ def draw_clustering(b: Build, before: np.ndarray, after: np.ndarray, delta: floa
     return fig
 
 
-def snap_profiles(x: np.ndarray, c: float, a: float, b: float, s: float, dd: float, cc: float):
-    """Increments g(x) - x: ours (4 ReLUs, flat on [c-b, c+b]) and the reconstructed Figure 8 shape."""
+def snap_profiles(x: np.ndarray, zeta: float, alpha: float, beta: float, s: float, d1: float, c1: float):
+    """Increments chi(x) of our two-sided snap (flat map on [zeta - beta, zeta + beta]) and psi(x) of the
+    one-sided snap read in Figure 8 (right), with a = 1/2 (the lemma's c', d' are ``c1``, ``d1``)."""
 
     def relu(t):
         return np.maximum(t, 0.0)
 
-    k = b / (a - b)
-    ours = k * relu(x - (c - a)) - (1 + k) * relu(x - (c - b)) + (1 + k) * relu(x - (c + b)) - k * relu(x - (c + a))
-    paper = 0.5 * relu(s - dd - x) - relu(x - (s - dd)) + (1 + dd / cc) * relu(x - s) - dd / cc * relu(x - s - cc)
-    return ours, paper
+    k = beta / (alpha - beta)
+    chi = (
+        k * relu(x - (zeta - alpha))
+        - (1 + k) * relu(x - (zeta - beta))
+        + (1 + k) * relu(x - (zeta + beta))
+        - k * relu(x - (zeta + alpha))
+    )
+    psi = 0.5 * relu(s - d1 - x) - relu(x - (s - d1)) + (1 + d1 / c1) * relu(x - s) - d1 / c1 * relu(x - s - c1)
+    return chi, psi
 
 
-def draw_snap(x, paper, ours_x, ours, labels: dict[str, float]):
-    """Figure 8 (right) next to our snap piece."""
+def draw_snap(x, psi, chi, labels: dict[str, float]):
+    """The one-sided snap of Figure 8 (right) next to our two-sided snap piece (increments)."""
     style()
     fig, axes = plt.subplots(1, 2, figsize=(7.4, 2.9))
-    for ax, xs, ys, title in (
-        (axes[0], x, paper, "shape of Figure 8 (right)"),
-        (axes[1], ours_x, ours, "our snap piece"),
+    for ax, ys, title in (
+        (axes[0], psi, "Figure 8 (right), snap reading"),
+        (axes[1], chi, "our two-sided snap piece"),
     ):
-        ax.plot(xs, ys, color="blue", lw=1.4)
+        ax.plot(x, ys, color="blue", lw=1.4)
         ax.axhline(0, color="black", lw=0.7)
         ax.set_yticks([])
         ax.set_title(title)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
-    axes[0].set_xticks([labels["s"] - labels["d"], labels["s"], labels["s"] + labels["c"]], ["$s-d$", "$s$", "$s+c$"])
-    axes[0].text(x[5], paper[5] * 0.9, r"$\mathrm{FF}(x)$", color="blue")
-    c, a, b = labels["c0"], labels["a"], labels["b"]
-    axes[1].set_xticks([c - a, c - b, c, c + b, c + a], ["$c-a$", "$c-b$", "$c$", "$c+b$", "$c+a$"])
-    axes[1].text(c + b * 0.2, b * 0.75, r"$g(x)-x$", color="blue")
+    s, d1, c1 = labels["s"], labels["d1"], labels["c1"]
+    axes[0].set_xticks([s - d1, s, s + c1], ["$s-d'$", "$s$", "$s+c'$"])
+    axes[0].text(x[5], psi[5] * 0.9, r"$\psi(x)$", color="blue")
+    z, al, be = labels["zeta"], labels["alpha"], labels["beta"]
+    axes[1].set_xticks(
+        [z - al, z - be, z, z + be, z + al],
+        [r"$\zeta-\alpha$", r"$\zeta-\beta$", r"$\zeta$", r"$\zeta+\beta$", r"$\zeta+\alpha$"],
+    )
+    axes[1].text(z + be * 0.2, be * 0.75, r"$\chi(x)$", color="blue")
+    fig.tight_layout()
     return fig
 
 
 def draw_blocks(rows: list[dict]):
-    """Blocks of our softmax models against 2Σm + 3 and the paper's 2Σm + 3N."""
+    """Blocks of our softmax models against our bound 2Σm + 3 and the third-party count 2Σm + 3N."""
     style()
     fig, ax = plt.subplots(figsize=(5.4, 3.8))
     sm = np.array([r["sum_m"] for r in rows])
-    ax.scatter(sm, [r["paper"] for r in rows], s=14, c=COLORS[1], marker="^", label=r"paper: $2\sum m^j+3N$")
+    third = [r["third_party"] for r in rows]
+    ax.scatter(sm, third, s=14, c=COLORS[1], marker="^", label=r"third-party summary: $2\sum m^j+3N$")
     ax.scatter(sm, [r["blocks"] for r in rows], s=14, c=COLORS[0], label="ours (measured)")
     xs = np.arange(sm.min(), sm.max() + 1)
-    ax.plot(xs, 2 * xs + 3, color=COLORS[2], lw=1.2, label=r"$2\sum m^j+3$")
+    ax.plot(xs, 2 * xs + 3, color=COLORS[2], lw=1.2, label=r"our bound $2\sum m^j+3$")
     ax.set_xlabel(r"$\sum_j m^j$")
     ax.set_ylabel("blocks")
     ax.legend(fontsize=8, loc="upper left")
     return fig
 
 
-def draw_temperature(ns: np.ndarray, tau0: np.ndarray, model: np.ndarray, tau: Sequence[Any]):
-    """τ_0(δ) against n on a log axis, and 1/τ_0 against ln n (a straight line)."""
+def draw_temperature(ns: np.ndarray, tau0: np.ndarray, tau: Sequence[Any], fit: tuple[float, float]):
+    """τ_0 of constructed models against n on a log axis, and 1/τ_0 against ln n with the fitted line."""
     style()
     fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.2))
-    axes[0].semilogx(ns, tau0, "o-", color=COLORS[0], ms=4, label=r"$\tau_0(\delta)$ from the exact gaps")
+    axes[0].semilogx(ns, tau0, "o-", color=COLORS[0], ms=4, label=r"$\tau_0$ of the constructed model")
     axes[0].semilogx(ns, [float(t) for t in tau], "s", color=COLORS[1], ms=4, label=r"chosen $\tau$ (power of 2)")
-    axes[0].set_xlabel("$n$ (tokens per sequence)")
+    axes[0].set_xlabel("$n$ (tokens of the longer sequence)")
     axes[0].set_ylabel(r"$\tau$")
     axes[0].legend(fontsize=8)
-    axes[1].plot(np.log(ns), 1 / tau0, "o", color=COLORS[0], ms=4, label=r"$1/\tau_0$")
-    axes[1].plot(np.log(ns), 1 / model, "-", color="0.4", lw=1, label=r"$\ln((n-1)\,\mathrm{diam}/\delta)/\gamma_{lb}$")
+    slope, icpt = fit
+    ln = np.log(ns)
+    axes[1].plot(ln, 1 / tau0, "o", color=COLORS[0], ms=4, label=r"$1/\tau_0$")
+    axes[1].plot(ln, icpt + slope * ln, "-", color="0.4", lw=1, label=rf"least squares, slope {slope:.2f}")
     axes[1].set_xlabel(r"$\ln n$")
-    axes[1].set_ylabel(r"$1/\tau$")
+    axes[1].set_ylabel(r"$1/\tau_0$")
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -263,7 +277,7 @@ def suite_table(rows: list[dict]) -> str:
         "datasets",
         "certified",
         "max blocks / (2Σm+3)",
-        "max blocks / (2Σm+3N)",
+        "max blocks / (2Σm+3N), third-party count",
         "smallest τ",
         "max radius / b",
         "max float64 deviation",
@@ -276,7 +290,7 @@ def suite_table(rows: list[dict]) -> str:
             str(len(rs)),
             str(sum(r["certified"] for r in rs)),
             f"{max(r['blocks'] / r['ours'] for r in rs):.2f}",
-            f"{max(r['blocks'] / r['paper'] for r in rs):.2f}",
+            f"{max(r['blocks'] / r['third_party'] for r in rs):.2f}",
             str(min(r["tau"] for r in rs)),
             f"{max(r['radius'] / float(r['b_min']) for r in rs):.1e}",
             f"{max(r['float_dev'] for r in rs):.1e}",
