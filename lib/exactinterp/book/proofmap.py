@@ -229,6 +229,8 @@ def _merge(app, env, docnames, other) -> None:
     env.proofmap_statements.update(
         {k: v for k, v in getattr(other, "proofmap_statements", {}).items() if v["docname"] in docnames}
     )
+    if getattr(other, "proofmap_docname", None) in docnames:
+        env.proofmap_docname = other.proofmap_docname
 
 
 def _consistency(app, env) -> None:
