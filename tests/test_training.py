@@ -399,3 +399,18 @@ def test_tiny_temperature_is_stable_and_matches_engine():
     out = tr.jax_forward_float(T, [X])[0]
     assert np.all(np.isfinite(out))
     assert tr.jax_numpy_deviation(T, [X]) <= 1e-12 * np.max(np.abs(out))
+
+
+def test_train_many_equals_separate_runs():
+    """Batched runs (traced eps and lr) are the runs of ``train`` with each eps and lr, up to rounding."""
+    prob, _ = tr.teacher_problem(jax.random.PRNGKey(5), N=3, d=3, n=4)
+    starts = [tr.init_params(jax.random.PRNGKey(k), d=3, width=2) for k in (6, 7)]
+    eps, lrs = [1e-2, 1e-5], [1e-2, 3e-3]
+    p, L = tr.train_many(tr.stack(starts), prob, jnp.asarray(eps), jnp.asarray(lrs), 60)
+    assert np.asarray(L).shape == (2, 60)
+    for k in range(2):
+        pk, Lk = tr.train(starts[k], prob, eps[k], 60, lr=lrs[k])
+        np.testing.assert_allclose(np.asarray(L)[k], np.asarray(Lk), rtol=1e-10)
+        for a, b in zip(tr.unstack(p, k), pk, strict=True):
+            for key in a:
+                np.testing.assert_allclose(np.asarray(a[key]), np.asarray(b[key]), rtol=1e-9, atol=1e-12)

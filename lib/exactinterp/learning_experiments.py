@@ -7,7 +7,7 @@ the book's own softmax construction, on data that no teacher made.
   :mod:`exactinterp.training` (same depth, widths, ranks and fixed temperatures) and measures it: exact
   ||theta*||^2, the loss of theta* and of theta = 0, the JAX and numpy float64 deviations;
 * :func:`train_setting` trains that architecture with the chapter's Tikhonov trainer from random
-  initialisations and from theta*, two runs at a time;
+  initialisations and from theta*, batched, one batch per core;
 * :func:`norm_sweep` measures ||theta*||^2 of the hardmax and softmax constructions against N, the number of
   outputs, d and the data scale.
 """
@@ -24,6 +24,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
+from matplotlib import cbook
 
 from exactinterp import Dataset, DatasetError, Transformer, construct, verify
 from exactinterp import training as tr
@@ -35,9 +37,14 @@ __all__ = [
     "setting",
     "Trained",
     "train_setting",
+    "eps_inside",
     "norm_parts",
     "norm_sweep",
     "rational_summary",
+    "ADAM_STEP_BOUND",
+    "lr_sum",
+    "max_move",
+    "reachable_norm_floor",
 ]
 
 
@@ -84,8 +91,6 @@ STOCKS = ("IBM", "AAPL", "MSFT", "XRX", "ADBE")
 
 def _monthly_prices(columns: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """Dates (first of each month) and prices of ``columns`` from matplotlib's sample ``Stocks.csv``."""
-    from matplotlib import cbook
-
     with cbook.get_sample_data("Stocks.csv") as fh:
         rows = list(csv.reader(line for line in fh if not line.startswith("#")))
     head = rows[0]
@@ -233,7 +238,7 @@ class Trained:
     epochs: int
     losses: np.ndarray
     params: tr.Params
-    seconds: float
+    seconds: float  # wall time of the batch this run was trained in
     loss: float = 0.0  # E(theta_T), evaluated at the final parameters
     norm_sq: float = 0.0  # ||theta_T||^2
     target_distance: float = 0.0
@@ -255,48 +260,89 @@ def _distance(p: tr.Params, q: tr.Params) -> float:
     return float(np.sqrt(sum(float(jnp.sum((a[k] - b[k]) ** 2)) for a, b in zip(p, q, strict=True) for k in a)))
 
 
+def eps_inside(s: Setting) -> float:
+    """A power of ten near eps_vacuous / 100: an eps where eps ||theta*||^2 is about E(0) / 100, inside the
+    range where the bound says something."""
+    return float(10.0 ** round(np.log10(s.eps_vacuous / 100)))
+
+
 def train_setting(
     s: Setting,
     eps_list: Sequence[float],
     seeds: Sequence[int] = (0, 1),
     epochs: int = 20_000,
-    star_eps: Sequence[float] = (),
-    star_lrs: Sequence[float] = (1e-3,),
+    star: Sequence[tuple[float, float]] = (),
     zero_skip_eps: Sequence[float] = (),
     skip: float = 1.0,
     workers: int = 2,
 ) -> list[Trained]:
-    """Train the construction's architecture (fixed temperatures) with :func:`training.train` (Adam, coupled
-    weight decay eps, cosine schedule, full batch), two runs at a time:
+    """Train the construction's architecture (fixed temperatures) with the chapter's trainer (Adam, coupled
+    weight decay eps, cosine schedule, full batch; :func:`training.train_many`):
 
-    * from random initialisations ``init_architecture(PRNGKey(seed), skip=skip)`` for every eps and seed;
-    * from theta* itself for every eps in ``star_eps`` and learning rate in ``star_lrs``;
-    * from the authors' initialisation (rho = eta = 0, seed ``seeds[0]``) for every eps in ``zero_skip_eps``.
+    * from random initialisations ``init_architecture(PRNGKey(seed), skip=skip)``, every eps and seed, lr 1e-3;
+    * from theta* itself, for every (eps, lr) in ``star``;
+    * from the authors' initialisation (rho = eta = 0, seed ``seeds[0]``), lr 1e-3, every eps in ``zero_skip_eps``.
+
+    The runs are batched (vmapped) in ``workers`` equal batches, one per core: one compilation in all.
     """
-    taus = s.arch.taus
-
-    def job(start: str, p0: tr.Params, eps: float, lr: float):
-        def run() -> Trained:
-            t = time.perf_counter()
-            p, L = tr.train(p0, s.prob, eps, epochs, lr=lr, tau=taus, order="ff_sa")
-            L = np.asarray(L)  # blocks until done
-            r = Trained(s.name, start, eps, lr, epochs, L, p, time.perf_counter() - t)
-            r.loss, r.norm_sq = s.loss(p), float(tr.param_norm_sq(p))
-            r.target_distance, r.moved = s.target_distance(p), _distance(p, p0)
-            r.bound = eps * float(s.norm_sq)
-            return r
-
-        return run
-
     jobs = [
-        job(f"init {seed}", tr.init_architecture(jax.random.PRNGKey(seed), s.arch, skip=skip), eps, 1e-3)
+        (f"init {seed}", tr.init_architecture(jax.random.PRNGKey(seed), s.arch, skip=skip), eps, 1e-3)
         for eps in eps_list
         for seed in seeds
     ]
-    jobs += [job("theta*", s.theta_star, eps, lr) for eps in star_eps for lr in star_lrs]
+    jobs += [("theta*", s.theta_star, eps, lr) for eps, lr in star]
     p_zero = tr.init_architecture(jax.random.PRNGKey(seeds[0]), s.arch, skip=0.0)
-    jobs += [job(f"init {seeds[0]}, rho = eta = 0", p_zero, eps, 1e-3) for eps in zero_skip_eps]
-    return tr.run_parallel(jobs, workers)
+    jobs += [(f"init {seeds[0]}, rho = eta = 0", p_zero, eps, 1e-3) for eps in zero_skip_eps]
+    size = -(-len(jobs) // workers)
+    padded = jobs + [jobs[0]] * (size * workers - len(jobs))  # equal batches share one compilation
+    batches = [padded[k * size : (k + 1) * size] for k in range(workers)]
+
+    def run(batch: list) -> tuple[Any, Any, float]:
+        t = time.perf_counter()
+        p, L = tr.train_many(
+            tr.stack([j[1] for j in batch]),
+            s.prob,
+            jnp.asarray([j[2] for j in batch]),
+            jnp.asarray([j[3] for j in batch]),
+            epochs,
+            s.arch.taus,
+            "ff_sa",
+        )
+        L = np.asarray(L)  # blocks until done
+        return p, L, time.perf_counter() - t
+
+    results = tr.run_parallel([lambda b=b: run(b) for b in batches], workers)
+    out = []
+    for k, (start, p0, eps, lr) in enumerate(jobs):
+        p_all, L_all, secs = results[k // size]
+        p = tr.unstack(p_all, k % size)
+        r = Trained(s.name, start, eps, lr, epochs, L_all[k % size], p, secs)
+        r.loss, r.norm_sq = s.loss(p), float(tr.param_norm_sq(p))
+        r.target_distance, r.moved = s.target_distance(p), _distance(p, p0)
+        r.bound = eps * float(s.norm_sq)
+        out.append(r)
+    return out
+
+
+#: Adam with beta1 = 0.9, beta2 = 0.999 (the trainer's): |m_hat_t| / sqrt(v_hat_t) <= C at every step t, by
+#: Cauchy-Schwarz on the moment sums, C = (1 - b1) / sqrt(1 - b2) / sqrt(1 - b1^2 / b2); the bias corrections only
+#: lower the ratio (the per-step constant increases to C). So one step moves a coordinate by at most C lr_t.
+ADAM_STEP_BOUND = 0.1 / np.sqrt(0.001) / np.sqrt(1 - 0.81 / 0.999)
+
+
+def lr_sum(lr: float, epochs: int) -> float:
+    """Sum of the learning rates of one run of the trainer (cosine decay from ``lr`` over ``epochs`` steps)."""
+    return float(np.sum(optax.cosine_decay_schedule(lr, epochs)(np.arange(epochs))))
+
+
+def max_move(p: tr.Params, q: tr.Params) -> float:
+    """Largest |p_i - q_i| over all coordinates of two points of one architecture."""
+    return max(float(jnp.max(jnp.abs(a[k] - b[k]))) for a, b in zip(p, q, strict=True) for k in a)
+
+
+def reachable_norm_floor(theta: tr.Params, budget: float) -> float:
+    """The smallest ||theta'||^2 over all theta' with max_i |theta'_i - theta_i| <= budget."""
+    return sum(float(jnp.sum(jnp.maximum(jnp.abs(x) - budget, 0.0) ** 2)) for x in jax.tree_util.tree_leaves(theta))
 
 
 # ----------------------------------------------------------------------------- norms of constructions
@@ -317,6 +363,7 @@ class SweepRow:
     norm_hardmax: Fraction
     norm_softmax: Fraction
     blocks_softmax: int
+    ds: Dataset
     parts: dict[str, Fraction] = field(default_factory=dict)
 
     @property
@@ -362,6 +409,7 @@ def norm_sweep(
                         tr.transformer_norm_sq(hard),
                         tr.transformer_norm_sq(soft),
                         soft.num_blocks,
+                        ds,
                         norm_parts(soft),
                     )
                 )

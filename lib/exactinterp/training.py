@@ -12,6 +12,12 @@ with the authors' optimiser: Adam with **coupled** L2 weight decay (``eps * thet
 before Adam, as ``torch.optim.Adam(weight_decay=eps)``), cosine decay of the learning rate to 0
 (``torch`` ``CosineAnnealingLR``), full batch. The loop is one ``lax.scan`` under ``jit``.
 
+The same model, with FF-first blocks, per-block widths, attention ranks and fixed temperatures
+(:class:`Architecture`), contains the book's constructed transformers: :func:`params_from_transformer` loads
+one (read by duck typing; this module imports nothing of the engine), :func:`transformer_norm_sq` gives its
+exact ||theta||^2, :func:`jax_forward_float` is an independent float64 forward of it (DESIGN §6, level 2),
+and :func:`train_many` trains several starts of one architecture at once.
+
 Importing this module enables float64 in JAX (``jax_enable_x64``) and, unless XLA_FLAGS is already set, asks
 XLA for single-threaded CPU code (faster for this tiny, overhead-bound problem; independent runs then go
 to separate cores through ``run_parallel``).
@@ -63,6 +69,9 @@ __all__ = [
     "exact_norm_sq",
     "make_optimizer",
     "train",
+    "train_many",
+    "stack",
+    "unstack",
     "crossing_epoch",
     "warm_chain",
     "run_parallel",
@@ -278,6 +287,27 @@ def _train(params: Params, prob: Problem, eps: Any, epochs: int, lr: float, tau:
 def train(params: Params, prob: Problem, eps: Any, epochs: int, lr: float = 1e-3, tau: Tau = 1.0, order: str = "sa_ff"):
     """Full-batch training for ``epochs`` steps (fresh Adam state and schedule); returns (params, losses)."""
     return _train(params, prob, eps, epochs, lr, tau, order)
+
+
+@partial(jax.jit, static_argnames=("epochs", "tau", "order"))
+def train_many(params: Params, prob: Problem, eps: Any, lr: Any, epochs: int, tau: Tau = 1.0, order: str = "sa_ff"):
+    """Several independent runs of :func:`train` at once, on one problem: ``params`` stacked along a leading
+    axis (one start per run), ``eps`` and ``lr`` arrays with one value per run (traced: one compilation serves
+    every value). Returns the stacked final parameters and losses (runs x epochs). Each run is the same
+    computation as :func:`train` with that eps and lr (not bit for bit: XLA fuses the batched loop differently).
+    """
+    dt = _dtype(params)
+    return jax.vmap(lambda p, e, r: _train(p, prob, e, epochs, r.astype(dt), tau, order))(params, eps, lr)
+
+
+def stack(runs: Sequence[Params]) -> Params:
+    """Stack parameter sets of one architecture along a new leading axis (the ``params`` of :func:`train_many`)."""
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *runs)
+
+
+def unstack(params: Params, k: int) -> Params:
+    """The k-th parameter set of a stack."""
+    return jax.tree_util.tree_map(lambda x: x[k], params)
 
 
 def crossing_epoch(losses: Any, threshold: float) -> int | None:
