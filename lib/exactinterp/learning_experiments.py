@@ -45,6 +45,10 @@ __all__ = [
     "lr_sum",
     "max_move",
     "reachable_norm_floor",
+    "CASES",
+    "case",
+    "runs_table",
+    "star_table",
 ]
 
 
@@ -322,6 +326,55 @@ def train_setting(
         r.bound = eps * float(s.norm_sq)
         out.append(r)
     return out
+
+
+#: The three measured cases a trained point can be in (see :func:`case`).
+CASES = ("below", "above, penalty negligible", "above, left theta*")
+
+
+def case(r: Trained) -> str | None:
+    """Which measured case a trained point is in, or None if none fits:
+
+    * "below": E(theta_T) <= eps ||theta*||^2;
+    * "above, penalty negligible": above the bound, and eps ||theta_T||^2 <= E(theta_T) / 100;
+    * "above, left theta*": above the bound, started at theta*, and its recorded loss rose above
+      eps ||theta*||^2 = J_eps(theta*) during training.
+    """
+    if r.loss <= r.bound:
+        return CASES[0]
+    if r.eps * r.norm_sq <= 1e-2 * r.loss:
+        return CASES[1]
+    if r.start == "theta*" and float(np.max(r.losses)) > r.bound:
+        return CASES[2]
+    return None
+
+
+def runs_table(rs: Sequence[Trained], norm_star: float) -> str:
+    """Markdown table of trained points: losses, the bound, norms, objective, distances to the targets."""
+    head = (
+        "| start | ε | lr | E(θ_T) | ε‖θ*‖² | ratio | ‖θ_T‖² | ‖θ_T‖²/‖θ*‖² | J_ε(θ_T) | √E (set) | token-wise |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    return head + "\n".join(
+        f"| {r.start} | {r.eps:.0e} | {r.lr:.0e} | {r.loss:.2e} | {r.bound:.2e} | {r.ratio:.2e} | {r.norm_sq:.4g} | "
+        f"{r.norm_sq / norm_star:.2e} | {r.objective:.2e} | {np.sqrt(r.loss):.1e} | {r.target_distance:.1e} |"
+        for r in rs
+    )
+
+
+def star_table(rs: Sequence[Trained], theta_star: tr.Params, norm_star: float) -> str:
+    """Markdown table of the runs started at theta*: how far they moved and what became of loss and norm."""
+    head = (
+        "| ε | lr | E(θ_T) | max recorded loss | ‖θ_T − θ*‖ | max coordinate move | (‖θ*‖² − ‖θ_T‖²)/‖θ*‖² "
+        "| J_ε(θ_T) − J_ε(θ*) |\n|---|---|---|---|---|---|---|---|\n"
+    )
+    return head + "\n".join(
+        f"| {r.eps:.0e} | {r.lr:.0e} | {r.loss:.2e} | {float(np.max(r.losses)):.2e} | {r.moved:.2e} | "
+        f"{max_move(r.params, theta_star):.2e} | {(norm_star - r.norm_sq) / norm_star:.1e} | "
+        f"{r.objective - r.bound:.2e} |"
+        for r in rs
+        if r.start == "theta*"
+    )
 
 
 #: Adam with beta1 = 0.9, beta2 = 0.999 (the trainer's): |m_hat_t| / sqrt(v_hat_t) <= C at every step t, by
