@@ -191,7 +191,7 @@ def setting(name: str, ds: Dataset) -> Setting:
     prob = tr.problem_from_sequences(ds.inputs, ds.outputs)
     zero = jax.tree_util.tree_map(jnp.zeros_like, star)
     targets = [ds.targets(j) for j in range(ds.N)]
-    s = Setting(
+    return Setting(
         name=name,
         ds=ds,
         model=model,
@@ -199,15 +199,13 @@ def setting(name: str, ds: Dataset) -> Setting:
         theta_star=star,
         norm_sq=tr.transformer_norm_sq(model),
         prob=prob,
-        loss_zero=0.0,
-        loss_star=0.0,
+        loss_zero=float(_LOSS(zero, prob, arch.taus)),
+        loss_star=float(_LOSS(star, prob, arch.taus)),
         certified=bool(rep.ok and rep.certified),
         numpy_dev=float(rep.float_deviation),
         jax_dev=tr.jax_target_deviation(model, ds.inputs, targets),
         jax_numpy_dev=tr.jax_numpy_deviation(model, ds.inputs),
     )
-    s.loss_zero, s.loss_star = s.loss(zero), s.loss(star)
-    return s
 
 
 def norm_parts(model: Transformer) -> dict[str, Fraction]:
