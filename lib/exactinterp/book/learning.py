@@ -33,6 +33,7 @@ from ..core.dataset import Dataset
 from ..core.transformer import Transformer
 from ..errors import DatasetError
 from ..verify import verify
+from .cache import cached
 
 __all__ = [
     "random_target_dataset",
@@ -272,7 +273,13 @@ def eps_inside(s: Setting) -> float:
     return float(10.0 ** round(np.log10(s.eps_vacuous / 100)))
 
 
-def train_setting(
+def train_setting(s: Setting, eps_list: Sequence[float], **options: Any) -> list[Trained]:
+    """:func:`_train_setting`, kept on disk between runs (:mod:`exactinterp.book.cache`): a warm build reuses it."""
+    key = repr((s.name, s.ds.to_json(), tuple(eps_list), sorted((k, repr(v)) for k, v in options.items())))
+    return cached(_train_setting, s, eps_list, key=key, **options)
+
+
+def _train_setting(
     s: Setting,
     eps_list: Sequence[float],
     seeds: Sequence[int] = (0, 1),
