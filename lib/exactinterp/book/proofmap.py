@@ -279,7 +279,8 @@ def _merge(app, env, docnames, other) -> None:
         env.proofmap_names = {}
     mine = {k: v for k, v in getattr(other, "proofmap_statements", {}).items() if v["docname"] in docnames}
     env.proofmap_statements.update(mine)
-    env.proofmap_names.update({k: v for k, v in getattr(other, "proofmap_names", {}).items() if v["docname"] in docnames})
+    names = getattr(other, "proofmap_names", {})
+    env.proofmap_names.update({k: v for k, v in names.items() if v["docname"] in docnames})
     if getattr(other, "proofmap_docname", None) in docnames:
         env.proofmap_docname = other.proofmap_docname
 
