@@ -125,7 +125,7 @@ class Browser:
 
     def load(self, page: Path | str) -> None:
         """Open a page and wait until it is loaded and its mathematics typeset."""
-        url = page.as_uri() if isinstance(page, Path) else page
+        url = page.resolve().as_uri() if isinstance(page, Path) else page
         self.call("Page.navigate", url=url)
         self._wait_event("Page.loadEventFired")
         if not self.evaluate(WAIT_TYPESET):

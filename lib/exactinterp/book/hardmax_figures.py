@@ -305,18 +305,18 @@ def draw_counts(points: Sequence[tuple], families: Sequence[str]):
     ``points`` holds (family, d, N, sum m, blocks, parameters, parameter bound, n max) per dataset.
     """
     style()
-    cmap = plt.get_cmap("tab10")
+    cmap = plt.get_cmap("tab20")  # one colour per family (up to 20)
     fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 5.6))
     fig.subplots_adjust(left=0.1, right=0.98, top=0.97, bottom=0.47, wspace=0.38)
     for fam, _d, N, sm, L, P, Pb, _nmax in points:
-        col = cmap(families.index(fam) % 10)
+        col = cmap(families.index(fam) % 20)
         axes[0].scatter(sm, L, s=22, color=col, zorder=3)
         axes[0].scatter(sm, 2 * sm + 2 * N + 1, s=40, marker="_", color="0.45", zorder=2)
         axes[1].scatter(Pb, P, s=22, color=col, zorder=3)
     xs = np.array([1, max(p[3] for p in points)])
-    axes[0].plot(xs, 2 * xs + 2, "k--", lw=1, label=r"ours: $L\leq 2\sum m^j+2$")
-    axes[0].scatter([], [], s=40, marker="_", color="0.45", label=r"third-party: $2\sum m^j+2N+1$")
-    axes[0].set_xlabel(r"$\sum_j m^j$")
+    axes[0].plot(xs, 2 * xs + 2, "k--", lw=1, label=r"ours: $L\leq 2\Sigma m^j+2$")
+    axes[0].scatter([], [], s=40, marker="_", color="0.45", label=r"third-party: $2\Sigma m^j+2N+1$")
+    axes[0].set_xlabel(r"$\Sigma_j m^j$")
     axes[0].set_ylabel("blocks $L$")
     mx = max(p[6] for p in points)
     axes[1].plot([0, mx], [0, mx], "k:", lw=1)
@@ -326,7 +326,7 @@ def draw_counts(points: Sequence[tuple], families: Sequence[str]):
     axes[1].set_ylabel("nonzero parameters")
     handles, labels = axes[0].get_legend_handles_labels()
     for k, fam in enumerate(families):
-        handles.append(axes[1].scatter([], [], s=22, color=cmap(k % 10)))
+        handles.append(axes[1].scatter([], [], s=22, color=cmap(k % 20)))
         labels.append(fam)
     fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, 0.0), columnspacing=1.0,
                handletextpad=0.3, borderaxespad=0.2)  # fmt: skip

@@ -108,7 +108,7 @@ def weights_figure(taus: np.ndarray, W: np.ndarray, tied: Sequence[int]):
     ax.set_xlabel(r"temperature $\tau$")
     ax.set_ylabel(r"weight $a_{1j}(\tau)$")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.subplots_adjust(left=0.12, right=0.78, bottom=0.17, top=0.97)
+    fig.subplots_adjust(left=0.13, right=0.77, bottom=0.17, top=0.97)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig

@@ -54,8 +54,9 @@ LEADER = "#3BB273"
 _SIZES = {"o": 60, "^": 66, "*": 110, "s": 52, "P": 70, "X": 70, "v": 66, "h": 70}
 #: Sequence j is drawn smaller than sequence j - 1, so a token shared by two sequences shows both markers.
 _SHRINK = (1.0, 0.55, 0.4, 0.3, 0.25, 0.22, 0.2, 0.18)
-#: Widest figure, in inches: the content column at a 1280 px window (688 px) at 100 px per inch.
-PAGE_WIDTH = 6.8
+#: Widest figure, in inches: with the 0.1 in padding of a tight bounding box it is 670 px wide, inside
+#: the content column at a 1280 px window (688 px) at 100 px per inch.
+PAGE_WIDTH = 6.5
 #: Smallest text in a figure, in points: 12 pt at 100 px per inch is 16.7 px, above the body text's 16 px.
 FONT_SIZE = 12
 

@@ -293,6 +293,37 @@ def _no_figure_numbers(app, env) -> list[str]:
     return []
 
 
+def figure_name(figure: nodes.Element) -> str:
+    """How a reference names a figure: the bold words that open its caption ("Figure 5"), else
+    "the figure"."""
+    caption = next(iter(figure.findall(nodes.caption)), None)
+    first = caption.children[0] if caption is not None and caption.children else None
+    if isinstance(first, nodes.strong):
+        return first.astext().rstrip(".,:")
+    return "the figure"
+
+
+def _patch_numref() -> None:
+    """``{numref}`` of a figure still works without figure numbers: it links with the figure's name
+    (or with the text given in the reference)."""
+    from sphinx.domains.std import StandardDomain
+
+    if getattr(StandardDomain, "_proofmap_patched", False):
+        return
+    original = StandardDomain._resolve_numref_xref
+
+    def resolve(self, env, fromdocname, builder, typ, target, node, contnode):
+        docname, labelid = self.labels.get(target, ("", "", ""))[:2] or ("", "")
+        figure = env.get_doctree(docname).ids.get(labelid) if docname else None
+        if figure is None or self.get_enumerable_node_type(figure) != "figure":
+            return original(self, env, fromdocname, builder, typ, target, node, contnode)
+        title = contnode.astext() if node.get("refexplicit") else figure_name(figure)
+        return self.build_reference_node(fromdocname, builder, docname, labelid, title, "ref")
+
+    StandardDomain._resolve_numref_xref = resolve
+    StandardDomain._proofmap_patched = True
+
+
 def _consistency(app, env) -> None:
     """Every ``uses`` names a statement, and the uses form no cycle."""
     stmts = getattr(env, "proofmap_statements", {})
@@ -598,6 +629,7 @@ def setup(app) -> dict[str, Any]:
     app.add_config_value("proofmap_pending", [], "env")
     app.add_config_value("proofmap_page", "book/proof_map", "env")
     _patch_sphinx_proof(app)
+    _patch_numref()
     app.add_node(proofmap_node)
     app.add_directive("proofmap", ProofMapDirective)
     app.add_css_file("proofmap.css")

@@ -47,7 +47,7 @@ def draw_sweeps(scales: Sequence[int], sweep_scale: dict, depths: Sequence[int],
     a2.loglog(depths, np.maximum(v[:, 4], FLOOR), "o--", color=COLORS[0], mfc="white", label="float64, wide")
     a2.loglog(depths, np.maximum(v[:, 5], FLOOR), "^--", color=COLORS[1], mfc="white", label="float32, wide")
     a2.axhline(1e-2, color="0.5", ls=":", lw=1)
-    a2.set_xlabel(r"$\sum_j m^j$")
+    a2.set_xlabel(r"$\Sigma_j m^j$")
     fig.legend(*a2.get_legend_handles_labels(), loc="lower center", ncol=2, bbox_to_anchor=(0.5, 0.0))
     return fig
 
@@ -56,8 +56,10 @@ def draw_traces(traces: dict, keys: Sequence[str], titles: Sequence[str]):
     """Drift after each block, float64 and float32, for each dataset key; crosses mark the score
     error at a hardmax layer, dotted lines half its exact margin."""
     style()
-    fig, axes = plt.subplots(1, len(keys), figsize=(PAGE_WIDTH, 4.2), sharey=True)
-    fig.subplots_adjust(left=0.12, right=0.98, top=0.92, bottom=0.33, wspace=0.1)
+    fig, axes = plt.subplots(1, len(keys), figsize=(PAGE_WIDTH, 3.9))
+    fig.subplots_adjust(left=0.13, right=0.98, top=0.92, bottom=0.3, wspace=0.1)
+    axes[1].sharey(axes[0])
+    axes[1].tick_params(labelleft=False)
     for ax, key, title in zip(axes, keys, titles, strict=True):
         for dt, col, mk in (("float64", COLORS[0], "o"), ("float32", COLORS[1], "^")):
             tr = traces[key, dt]

@@ -22,20 +22,20 @@ def draw_suite_counts(S: np.ndarray):
     Right: nonzero parameters against d sum m. Rows of ``S``: (N, sum m, d, blocks, third-party
     blocks, parameters)."""
     style()
-    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 4.3))
-    fig.subplots_adjust(left=0.1, right=0.98, top=0.97, bottom=0.42, wspace=0.38)
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 4.4))
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.97, bottom=0.45, wspace=0.42)
     ax = axes[0]
     ax.scatter(S[:, 1], S[:, 3], c=COLORS[0], edgecolors="k", lw=0.5, label="ours (measured)", zorder=3)
-    third = "third-party summary:\n" + r"$2\sum m+2N+1$"
+    third = "third-party summary:\n" + r"$2\Sigma m+2N+1$"
     ax.scatter(S[:, 1], S[:, 4], c=COLORS[1], marker="^", edgecolors="k", lw=0.5, label=third)
     xs = np.arange(0, S[:, 1].max() + 2)
-    ax.plot(xs, 2 * xs + 2, color="0.5", ls="--", lw=1, label=r"our bound $2\sum m+2$")
-    ax.set_xlabel(r"$\sum_j m^j$")
+    ax.plot(xs, 2 * xs + 2, color="0.5", ls="--", lw=1, label=r"our bound $2\Sigma m+2$")
+    ax.set_xlabel(r"$\Sigma_j m^j$")
     ax.set_ylabel("blocks")
-    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=3, bbox_to_anchor=(0.5, 0.0))
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, bbox_to_anchor=(0.5, 0.0))
     ax = axes[1]
     ax.scatter(S[:, 2] * S[:, 1], S[:, 5], c=COLORS[2], marker="*", s=90, edgecolors="k", lw=0.5)
-    ax.set_xlabel(r"$d\sum_j m^j$")
+    ax.set_xlabel(r"$d\Sigma_j m^j$")
     ax.set_ylabel("nonzero parameters")
     for a in axes:
         _clean(a)
@@ -48,15 +48,15 @@ def draw_prior_growth(ns: Sequence[int], params: dict, prior: Sequence[tuple], N
     ``prior`` holds (label, key, f(n, N, d), note) as in ``experiments.PRIOR_WORK``.
     """
     style()
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
-    fig.subplots_adjust(left=0.12, right=0.6, top=0.97, bottom=0.17)
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4.6))
+    fig.subplots_adjust(left=0.12, right=0.97, top=0.97, bottom=0.38)
     ax.loglog(ns, [params[n] for n in ns], "o-", color=COLORS[0], mec="k", label="this book (measured)")
     growth: list[tuple[str, Callable]] = [(label, f) for label, _key, f, _ in prior]
     for (label, f), c in zip(growth, COLORS[1:], strict=False):
-        ax.loglog(ns, [f(n, N, d) for n in ns], "--", color=c, label=label + "\n(order)")
+        ax.loglog(ns, [f(n, N, d) for n in ns], "--", color=c, label=label + " (order)")
     ax.set_xlabel("input length $n$")
     ax.set_ylabel("parameters")
-    ax.legend(loc="center left", bbox_to_anchor=(1.03, 0.5), labelspacing=0.9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
     _clean(ax)
     return fig
 
@@ -74,6 +74,6 @@ def draw_depth_width(trade: Sequence[tuple], sum_m: int):
     ax.set_xscale("log")
     ax.set_xlabel("widest feed-forward layer (neurons)")
     ax.set_ylabel("blocks")
-    ax.set_title(rf"one dataset, $\sum m$ = {sum_m}; labels: nonzero parameters")
+    ax.set_title(rf"one dataset, $\Sigma m$ = {sum_m}; labels: nonzero parameters")
     _clean(ax)
     return fig

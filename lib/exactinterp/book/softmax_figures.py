@@ -87,7 +87,7 @@ def draw_figure9(seqs: Sequence[np.ndarray], hard: Sequence[np.ndarray], soft: S
                 arrowprops={"arrowstyle": "-|>", "lw": 2.0, "color": "black"},
             )
         )
-        fig.text(0.51, (y0 + y1) / 2 + (0.06 if y1 > y0 else -0.06), lab, ha="center", va="center")
+        fig.text(0.49, (y0 + y1) / 2 + (0.07 if y1 > y0 else -0.07), lab, ha="right", va="center")
     _ = tau
     return fig
 
@@ -186,7 +186,7 @@ def draw_clustering(b: Build, before: np.ndarray, after: np.ndarray, delta: floa
         for i in rows:
             z = (after[i] - p) / dev
             ins.scatter(*z, s=30, c=COLORS[first.cls], marker=MARKERS[first.cls], edgecolors="black", lw=0.4)
-        ins.set_title(rf"$B_\delta(\hat x^1_1)$, $\times${delta / w:.0e}", pad=2)
+        ins.set_title(rf"$B_\delta(\hat x^1_1)$, zoom $\times${delta / w:.3g}", pad=2)
     return fig
 
 
@@ -242,11 +242,11 @@ def draw_blocks(rows: list[dict]):
     fig.subplots_adjust(left=0.1, right=0.58, top=0.97, bottom=0.17)
     sm = np.array([r["sum_m"] for r in rows])
     third = [r["third_party"] for r in rows]
-    ax.scatter(sm, third, s=24, c=COLORS[1], marker="^", label="third-party summary:\n" + r"$2\sum m^j+3N$")
+    ax.scatter(sm, third, s=24, c=COLORS[1], marker="^", label="third-party summary:\n" + r"$2\Sigma m^j+3N$")
     ax.scatter(sm, [r["blocks"] for r in rows], s=24, c=COLORS[0], label="ours (measured)")
     xs = np.arange(sm.min(), sm.max() + 1)
-    ax.plot(xs, 2 * xs + 3, color=COLORS[2], lw=1.4, label=r"our bound $2\sum m^j+3$")
-    ax.set_xlabel(r"$\sum_j m^j$")
+    ax.plot(xs, 2 * xs + 3, color=COLORS[2], lw=1.4, label=r"our bound $2\Sigma m^j+3$")
+    ax.set_xlabel(r"$\Sigma_j m^j$")
     ax.set_ylabel("blocks")
     ax.legend(loc="center left", bbox_to_anchor=(1.03, 0.5))
     return fig

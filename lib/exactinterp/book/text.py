@@ -14,8 +14,9 @@ COLUMNS = 79
 def say(*parts: object, sep: str = "", indent: str = "") -> None:
     """Print a check's summary line, wrapped at word boundaries to fit the column.
 
-    The parts are joined with ``sep`` (so a long f-string can be written in short pieces);
-    continuation lines are indented by ``indent`` plus two spaces.
+    The parts are joined with ``sep`` (so a long f-string can be written in short pieces). The
+    first line starts with ``indent``; continuation lines are indented by two spaces, or aligned
+    with the text after ``indent`` when one is given.
     """
     text = sep.join(str(p) for p in parts)
     print(
@@ -23,7 +24,7 @@ def say(*parts: object, sep: str = "", indent: str = "") -> None:
             text,
             COLUMNS,
             initial_indent=indent,
-            subsequent_indent=indent + "  ",
+            subsequent_indent=" " * len(indent) if indent else "  ",
             break_long_words=False,
             break_on_hyphens=False,
         )
