@@ -113,9 +113,7 @@ class Browser:
     # -- what the checks need ------------------------------------------------------------------------
     def set_width(self, width: int, height: int = 900) -> None:
         mobile = width < 600
-        self.call(
-            "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=mobile
-        )
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=mobile)
 
     def evaluate(self, expression: str):
         res = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)

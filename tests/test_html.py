@@ -30,6 +30,15 @@ pytestmark = pytest.mark.skipif(
     (not CHROMIUM or not PAGES) and not REQUIRED, reason="needs chromium and a built book (make book)"
 )
 DESKTOP, PHONE = 1280, 390
+#: Pages of chapters being rewritten on another branch when these rules came in; each is expected to
+#: break them (strict xfail: once it complies the test fails until its name is removed here).
+READER_PENDING = {"learning"}
+CHECKED_PAGES = [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="reader rules pending"))
+    if p.stem in READER_PENDING
+    else p
+    for p in PAGES
+]
 MIN_FIGURE_PIXELS = 600  # natural width of the narrowest figure image (a 3-inch figure at 200 px/in)
 
 # Measures the page in the browser. A "frame" is an element that scrolls its content sideways
@@ -42,7 +51,8 @@ LAYOUT = r"""
   const right = box.right - parseFloat(cs.paddingRight) + 1;
   const describe = (el) => {
     const text = (el.innerText || el.textContent || "").trim().replace(/\s+/g, " ");
-    return `${el.tagName.toLowerCase()}.${String(el.className).split(" ")[0]}: ${Array.from(text).slice(0, 90).join("")}`;
+    const what = `${el.tagName.toLowerCase()}.${String(el.className).split(" ")[0]}`;
+    return `${what}: ${Array.from(text).slice(0, 90).join("")}`;
   };
   const frames = art.querySelectorAll(
     "pre, div.math, mjx-container[display='true'], table, div.pst-scrollable-table-container, " +
@@ -72,15 +82,23 @@ def is_math(tag) -> bool:
 
 
 @pytest.fixture(scope="module")
-def desktop():
-    with Browser(width=DESKTOP) as b:
-        yield b
+def measured():
+    """Each page loaded once, measured at 1280 px, then narrowed to 390 px and measured again."""
+    cache: dict[Path, dict] = {}
+    with Browser(width=DESKTOP) as browser:
 
+        def measure(page: Path) -> dict:
+            if page not in cache:
+                browser.set_width(DESKTOP)
+                browser.load(page)
+                html = browser.evaluate("document.documentElement.outerHTML")
+                desktop = browser.evaluate(LAYOUT)
+                browser.set_width(PHONE)
+                browser.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                cache[page] = {"html": html, DESKTOP: desktop, PHONE: browser.evaluate(LAYOUT)}
+            return cache[page]
 
-@pytest.fixture(scope="module")
-def phone():
-    with Browser(width=PHONE) as b:
-        yield b
+        yield measure
 
 
 def test_book_was_built():
@@ -102,8 +120,8 @@ def _listing(rows: list[dict]) -> str:
     return "\n  ".join(f"{r['what']} (+{r['excess']} px)" for r in rows[:12])
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
-def test_desktop_page_renders_and_nothing_is_clipped(page, desktop):
+@pytest.mark.parametrize("page", CHECKED_PAGES, ids=lambda p: p.stem)
+def test_desktop_page_renders_and_nothing_is_clipped(page, measured):
     static = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     n_math = len(static.find_all(is_math))
     for img in static.find_all("img"):
@@ -112,8 +130,7 @@ def test_desktop_page_renders_and_nothing_is_clipped(page, desktop):
             continue
         target = (page.parent / src.split("?")[0]).resolve()
         assert target.is_file() and target.stat().st_size > 100, f"{page.name}: figure {src} missing"
-    desktop.load(page)
-    soup = BeautifulSoup(desktop.evaluate("document.documentElement.outerHTML"), "html.parser")
+    soup = BeautifulSoup(measured(page)["html"], "html.parser")
     maths = soup.find_all(is_math)
     assert len(maths) == n_math
     for el in maths:
@@ -124,7 +141,7 @@ def test_desktop_page_renders_and_nothing_is_clipped(page, desktop):
     text = soup.get_text()
     assert "$$" not in text and "\\(" not in text, f"{page.name}: raw TeX left in the page"
 
-    layout = desktop.evaluate(LAYOUT)
+    layout = measured(page)[DESKTOP]
     assert not layout["scrolling"], f"{page.name} at {DESKTOP} px, needs a scroll bar:\n  " + _listing(
         layout["scrolling"]
     )
@@ -138,9 +155,8 @@ def test_desktop_page_renders_and_nothing_is_clipped(page, desktop):
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
-def test_phone_page_does_not_scroll_sideways(page, phone):
-    phone.load(page)
-    layout = phone.evaluate(LAYOUT)
+def test_phone_page_does_not_scroll_sideways(page, measured):
+    layout = measured(page)[PHONE]
     assert layout["page"] <= layout["viewport"], f"{page.name} scrolls sideways at {PHONE} px"
     assert not layout["sticking"], f"{page.name} at {PHONE} px, wider than the screen:\n  " + _listing(
         layout["sticking"]
