@@ -66,7 +66,7 @@ def draw_depth_width(trade: Sequence[tuple], sum_m: int):
     nonzero parameters. ``trade`` holds (max_width, blocks, width, parameters)."""
     style()
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
-    fig.subplots_adjust(left=0.1, right=0.9, top=0.9, bottom=0.17)
+    fig.subplots_adjust(left=0.1, right=0.9, top=0.86, bottom=0.17)
     ws = [t[2] for t in trade]
     ax.plot(ws, [t[1] for t in trade], "o-", color=COLORS[0], mec="k")
     for _k, L, w, p in trade:
