@@ -17,6 +17,7 @@ import os
 import re
 from pathlib import Path
 
+import pypdf
 import pytest
 from bs4 import BeautifulSoup
 from chromium import CHROMIUM, Browser
@@ -166,7 +167,6 @@ def test_phone_page_does_not_scroll_sideways(page, measured):
 
 
 def test_pdf_of_the_book():
-    pypdf = pytest.importorskip("pypdf")
     assert PDF.is_file(), "run make pdf"
     reader = pypdf.PdfReader(PDF)
     assert len(reader.pages) >= len(PAGES)
