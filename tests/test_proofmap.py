@@ -14,6 +14,7 @@ import yaml
 
 from exactinterp.book.proofmap import (
     CHECKS,
+    PAPER_NUMBER,
     PROVENANCE,
     STATEMENT_KINDS,
     cycle,
@@ -134,3 +135,30 @@ def test_svg_links_every_statement_and_draws_every_use():
         assert f'href="x.html#{it["label"]}"' in svg
     assert svg.count("marker-end=") == sum(len(it["uses"]) for it in items)
     assert not re.search(r"(https?:)?//(?!www\.w3\.org/)", svg)  # no external asset
+
+
+def test_one_numbering():
+    """A statement carries the paper's number (``:number:``) or a name, never both numbers at once:
+    no title repeats a paper number ("Two extreme tokens (Lemma 4.1)"), every number has the
+    paper's form, and the paper's lemmas that the book states are numbered as in the paper."""
+    numbered = {}
+    for name, kind, title, opts in STATEMENTS:
+        assert not re.search(r"\((Lemma|Theorem|Proposition|Corollary) \d", title), (name, title)
+        if "number" in opts:
+            assert PAPER_NUMBER.fullmatch(opts["number"]), (name, opts["number"])
+            numbered[opts["label"]] = f"{kind.title()} {opts['number']}"
+    assert numbered == {
+        "lem-two-extremes": "Lemma 4.1",
+        "lem-corner": "Lemma 4.2",
+        "lem-sphere": "Lemma 4.3",
+    }
+
+
+def test_a_paper_number_needs_a_paper_statement():
+    text = "```{prf:lemma} A\n:label: lem-a\n:provenance: ours\n:check: exact\n:number: 4.1\nBody.\n```\n"
+    [(kind, _, opts)] = source_statements(text)
+    assert any("has none" in p for p in metadata_problems(kind, opts))
+    [(kind, _, opts)] = source_statements(text.replace("ours", "reconstructed"))
+    assert metadata_problems(kind, opts) == []
+    [(kind, _, opts)] = source_statements(text.replace("ours", "paper").replace("4.1", "Lemma 4.1"))
+    assert any("not a paper number" in p for p in metadata_problems(kind, opts))

@@ -12,7 +12,13 @@ this extension adds to sphinx-proof's directives::
 
 * ``provenance``: where the statement comes from (``paper``, ``reconstructed``, ``third-party``, ``ours``);
 * ``check``: how the book checks it (``exact``, ``certified``, ``float``, ``none``);
-* ``uses``: labels of the statements its proof uses (comma separated, may be empty or absent).
+* ``uses``: labels of the statements its proof uses (comma separated, may be empty or absent);
+* ``number``: the paper's number of the statement (``4.1``), only where the paper numbers it.
+
+One numbering: sphinx-proof's own counters are switched off (every ``prf`` directive is built as
+if it had ``:nonumber:``), so a box reads "Lemma 4.1 (Two extreme tokens)" where the paper has the
+number and "Lemma (General exact version)" where the statement is ours. An implicit
+``{prf:ref}`` reads "Lemma 4.1", or the kind and name "Lemma (General exact version)".
 
 Every lemma, proposition, theorem and corollary must carry ``provenance`` and ``check`` (a missing
 or unknown value is a build warning, fatal in the strict build; ``tests/test_proofmap.py`` checks
@@ -59,6 +65,10 @@ COLOURS = {
 }
 
 
+#: The form of a paper number given with ``:number:`` (the paper numbers its statements "4.1").
+PAPER_NUMBER = re.compile(r"[1-9][0-9]*\.[1-9][0-9]*")
+
+
 def parse_uses(value: str | None) -> list[str]:
     """The labels of a ``:uses:`` option (comma or space separated)."""
     return [u for u in re.split(r"[\s,]+", value or "") if u]
@@ -83,6 +93,11 @@ def metadata_problems(kind: str, options: dict[str, Any]) -> list[str]:
         problems.append(f"{label}: unknown check {check!r} (one of {', '.join(CHECKS)})")
     if label in parse_uses(options.get("uses")):
         problems.append(f"{label}: uses itself")
+    number = options.get("number")
+    if number is not None and not PAPER_NUMBER.fullmatch(number):
+        problems.append(f"{label}: :number: {number!r} is not a paper number such as 4.1")
+    if number and prov not in ("paper", "reconstructed"):
+        problems.append(f"{label}: :number: is the paper's number; a statement of provenance {prov!r} has none")
     return problems
 
 
@@ -139,8 +154,9 @@ def cycle(uses: dict[str, list[str]]) -> list[str] | None:
 
 
 def _patch_sphinx_proof(app) -> None:
-    """Add the three options to sphinx-proof's statement directives and record them when they run."""
+    """Add the options to sphinx-proof's directives, switch its numbering off, record statements."""
     from sphinx_proof.directive import ElementDirective
+    from sphinx_proof.domain import ProofDomain
 
     if getattr(ElementDirective, "_proofmap_patched", False):
         return
@@ -149,18 +165,47 @@ def _patch_sphinx_proof(app) -> None:
         "provenance": directives.unchanged,
         "check": directives.unchanged,
         "uses": directives.unchanged,
+        "number": directives.unchanged,
     }
     original_run = ElementDirective.run
 
     def run(self):
+        self.options["nonumber"] = None  # one numbering: the paper's (``:number:``) or a name
         result = original_run(self)
         kind = self.name.split(":")[1]
+        if result:
+            _name(self, kind, result[0])
         if kind in STATEMENT_KINDS and result:
             _record(self, kind, result[0])
         return result
 
     ElementDirective.run = run
     ElementDirective._proofmap_patched = True
+    original_resolve = ProofDomain.resolve_xref
+
+    def resolve_xref(self, env, fromdocname, builder, typ, target, node, contnode):
+        ref = original_resolve(self, env, fromdocname, builder, typ, target, node, contnode)
+        names = getattr(env, "proofmap_names", {})
+        if ref is not None and target in names and not node.get("refexplicit"):
+            ref.children = [c.deepcopy() for c in names[target]["ref"]]
+        return ref
+
+    ProofDomain.resolve_xref = resolve_xref
+
+
+def _name(directive: SphinxDirective, kind: str, node: nodes.Element) -> None:
+    """Put the paper's number into the title, and remember how an implicit reference reads."""
+    title = node.children[0]
+    number = directive.options.get("number")
+    if number:
+        title.insert(0, nodes.Text(number))
+        ref = [nodes.Text(f"{kind.title()} {number}")]
+    else:
+        ref = [nodes.Text(kind.title() + " "), *(c.deepcopy() for c in title.children)]
+    env = directive.env
+    if not hasattr(env, "proofmap_names"):
+        env.proofmap_names = {}
+    env.proofmap_names[node["label"]] = {"docname": env.docname, "ref": ref}
 
 
 def _record(directive: SphinxDirective, kind: str, node: nodes.Element) -> None:
@@ -182,6 +227,7 @@ def _record(directive: SphinxDirective, kind: str, node: nodes.Element) -> None:
         "provenance": prov if prov in PROVENANCE else None,
         "check": check if check in CHECKS else None,
         "uses": uses,
+        "number": opts.get("number") or "",
         "order": (env.docname, directive.lineno),
     }
     node["classes"].extend(c for c in (f"prov-{prov}", f"check-{check}") if c)
@@ -221,16 +267,61 @@ def _purge(app, env, docname) -> None:
     stmts = getattr(env, "proofmap_statements", {})
     for label in [k for k, v in stmts.items() if v["docname"] == docname]:
         del stmts[label]
+    names = getattr(env, "proofmap_names", {})
+    for label in [k for k, v in names.items() if v["docname"] == docname]:
+        del names[label]
 
 
 def _merge(app, env, docnames, other) -> None:
     if not hasattr(env, "proofmap_statements"):
         env.proofmap_statements = {}
-    env.proofmap_statements.update(
-        {k: v for k, v in getattr(other, "proofmap_statements", {}).items() if v["docname"] in docnames}
-    )
+    if not hasattr(env, "proofmap_names"):
+        env.proofmap_names = {}
+    mine = {k: v for k, v in getattr(other, "proofmap_statements", {}).items() if v["docname"] in docnames}
+    env.proofmap_statements.update(mine)
+    names = getattr(other, "proofmap_names", {})
+    env.proofmap_names.update({k: v for k, v in names.items() if v["docname"] in docnames})
     if getattr(other, "proofmap_docname", None) in docnames:
         env.proofmap_docname = other.proofmap_docname
+
+
+def _no_figure_numbers(app, env) -> list[str]:
+    """One numbering for figures too: no "Fig. N" counter; a caption names the paper's figure it
+    redraws ("Figure 5") or says what it shows (sphinx-proof forces ``numfig`` on for its own use)."""
+    for numbers in env.toc_fignumbers.values():
+        numbers.pop("figure", None)
+    return []
+
+
+def figure_name(figure: nodes.Element) -> str:
+    """How a reference names a figure: the bold words that open its caption ("Figure 5"), else
+    "the figure"."""
+    caption = next(iter(figure.findall(nodes.caption)), None)
+    first = caption.children[0] if caption is not None and caption.children else None
+    if isinstance(first, nodes.strong):
+        return first.astext().rstrip(".,:")
+    return "the figure"
+
+
+def _patch_numref() -> None:
+    """``{numref}`` of a figure still works without figure numbers: it links with the figure's name
+    (or with the text given in the reference)."""
+    from sphinx.domains.std import StandardDomain
+
+    if getattr(StandardDomain, "_proofmap_patched", False):
+        return
+    original = StandardDomain._resolve_numref_xref
+
+    def resolve(self, env, fromdocname, builder, typ, target, node, contnode):
+        docname, labelid = self.labels.get(target, ("", "", ""))[:2] or ("", "")
+        figure = env.get_doctree(docname).ids.get(labelid) if docname else None
+        if figure is None or self.get_enumerable_node_type(figure) != "figure":
+            return original(self, env, fromdocname, builder, typ, target, node, contnode)
+        title = contnode.astext() if node.get("refexplicit") else figure_name(figure)
+        return self.build_reference_node(fromdocname, builder, docname, labelid, title, "ref")
+
+    StandardDomain._resolve_numref_xref = resolve
+    StandardDomain._proofmap_patched = True
 
 
 def _consistency(app, env) -> None:
@@ -266,12 +357,9 @@ def _outdated(app, env, added, changed, removed) -> list[str]:
     return [doc] if doc and (added or changed or removed) else []
 
 
-def _number(env, label: str, s: dict) -> str:
-    try:
-        num = ".".join(map(str, env.toc_fignumbers[s["docname"]][s["kind"]][label]))
-    except KeyError:
-        num = ""
-    return f"{s['kind'].title()} {num}".strip()
+def _number(s: dict) -> str:
+    """'Lemma 4.1' for a statement with the paper's number, else the kind alone ('Lemma')."""
+    return f"{s['kind'].title()} {s.get('number', '')}".strip()
 
 
 def _resolve(app, doctree, fromdocname) -> None:
@@ -299,7 +387,8 @@ def _items(app, env, stmts: dict, fromdocname: str) -> list[dict]:
         out.append(
             {
                 "label": label,
-                "number": _number(env, label, s),
+                "number": _number(s),
+                "name": _number(s) if s.get("number") else f"{_number(s)} ({_short_title(s['title'])})",
                 "title": s["title"],
                 "chapter": env.titles[s["docname"]].astext() if s["docname"] in env.titles else s["docname"],
                 "provenance": s["provenance"],
@@ -354,7 +443,7 @@ def _table(items: list[dict]) -> nodes.table:
             if k:
                 para += nodes.Text(", ")
             uref = nodes.reference("", "", internal=True, refuri=by_label[u]["uri"])
-            uref += nodes.Text(by_label[u]["number"])
+            uref += nodes.Text(by_label[u].get("name", by_label[u]["number"]))
             para += uref
         row += nodes.entry("", para)
         body += row
@@ -465,12 +554,16 @@ def render_svg(items: list[dict]) -> str:
             out.append(
                 f'<path d="M {sx:.1f} {sy:.1f} C {mid:.1f} {sy:.1f}, {mid:.1f} {ey:.1f}, {ex - 1:.1f} {ey:.1f}" '
                 f'fill="none" stroke="#999" stroke-width="1" marker-end="url(#pm-arrow)">'
-                f"<title>{html.escape(it['number'])} uses {html.escape(by_label[u]['number'])}</title></path>"
+                f"<title>{html.escape(_name_of(it))} uses {html.escape(_name_of(by_label[u]))}</title></path>"
             )
     for it in items:
         out += _box(it, *xy(it["label"]))
     out.append("</svg></div>")
     return "\n".join(out)
+
+
+def _name_of(it: dict) -> str:
+    return it.get("name", it["number"])
 
 
 def _frame(x: float, y: float, w: float, h: float, check: str | None, fill: str, stroke: str) -> list[str]:
@@ -491,7 +584,7 @@ CHECK_TAG = {"exact": "exact", "certified": "certified", "float": "float", "none
 
 def _box(it: dict, x: float, y: float) -> list[str]:
     fill, stroke = COLOURS[it["provenance"]]
-    tip = f"{it['number']}: {it['title']} ({it['provenance'] or 'no provenance'}; {CHECK_TAG[it['check']]})"
+    tip = f"{_name_of(it)}: {it['title']} ({it['provenance'] or 'no provenance'}; {CHECK_TAG[it['check']]})"
     out = [f'<a href="{html.escape(it["uri"])}" xlink:href="{html.escape(it["uri"])}" class="proofmap-node">']
     out.append(f"<title>{html.escape(tip)}</title>")
     out += _frame(x, y, BOX_W, BOX_H, it["check"], fill, stroke)
@@ -536,12 +629,14 @@ def setup(app) -> dict[str, Any]:
     app.add_config_value("proofmap_pending", [], "env")
     app.add_config_value("proofmap_page", "book/proof_map", "env")
     _patch_sphinx_proof(app)
+    _patch_numref()
     app.add_node(proofmap_node)
     app.add_directive("proofmap", ProofMapDirective)
     app.add_css_file("proofmap.css")
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _consistency)
+    app.connect("env-get-updated", _no_figure_numbers, priority=900)
     app.connect("env-get-outdated", _outdated)
     app.connect("doctree-resolved", _resolve)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
