@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 DESKTOP, PHONE = 1280, 390
 #: Pages of chapters being rewritten on another branch when these rules came in; each is expected to
 #: break them (strict xfail: once it complies the test fails until its name is removed here).
-READER_PENDING = {"learning"}
+READER_PENDING = {"learning", "learning_construction"}
 CHECKED_PAGES = [
     pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="reader rules pending"))
     if p.stem in READER_PENDING
