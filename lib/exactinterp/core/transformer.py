@@ -207,3 +207,39 @@ class Transformer:
     def from_json(cls, path_or_text: str | os.PathLike) -> Transformer:
         """Read a model from a path (or from JSON text starting with '{')."""
         return cls.from_dict(load_json_exact(path_or_text, what="model"))
+
+    # ------------------------------------------------------------------ repr and equality
+    def __repr__(self) -> str:
+        kind = "hardmax" if self.is_hardmax else "softmax"
+        width = max((b.ff.width for b in self.blocks), default=0)
+        return (
+            f"Transformer(d={self.d}, blocks={self.num_blocks}, {kind}, FF width <= {width}, "
+            f"nonzero parameters={self.num_parameters})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """The same blocks with exactly the same weights (holds after a JSON round trip)."""
+        if not isinstance(other, Transformer):
+            return NotImplemented
+        return (
+            self.d == other.d
+            and self.num_blocks == other.num_blocks
+            and all(_same_block(a, b) for a, b in zip(self.blocks, other.blocks, strict=True))
+        )
+
+    __hash__ = None  # mutable weights: equal models need not share a hash
+
+
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+def _same_block(a: Block, b: Block) -> bool:
+    fa, fb, sa, sb = a.ff, b.ff, a.sa, b.sa
+    return (
+        fa.eta == fb.eta
+        and sa.rho == sb.rho
+        and sa.tau == sb.tau
+        and all(_same_array(x, y) for x, y in ((fa.U, fb.U), (fa.b, fb.b), (fa.W, fb.W)))
+        and all(_same_array(x, y) for x, y in ((sa.Q, sb.Q), (sa.K, sb.K), (sa.V, sb.V)))
+    )
