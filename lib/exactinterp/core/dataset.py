@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import DatasetError, InputError, NumberError
 from .io import load_json_exact, write_json
-from .numbers import QQ, denominator, numerator, q_to_str, row_key, to_float_array, to_q
+from .numbers import QQ, denominator, equal_arrays, numerator, q_to_str, row_key, to_float_array, to_q
 
 __all__ = ["Dataset", "FLOAT_MODES", "MAX_MAGNITUDE"]
 
@@ -95,15 +95,8 @@ class Dataset:
         """Same sequences with the same exact tokens, in the same order (holds after a JSON round trip)."""
         if not isinstance(other, Dataset):
             return NotImplemented
-        return (
-            self.N == other.N
-            and self.d == other.d
-            and all(
-                a.shape == b.shape and bool(np.all(a == b))
-                for mine, theirs in ((self.inputs, other.inputs), (self.outputs, other.outputs))
-                for a, b in zip(mine, theirs, strict=True)
-            )
-        )
+        mine, theirs = self.inputs + self.outputs, other.inputs + other.outputs
+        return self.N == other.N and len(mine) == len(theirs) and equal_arrays(zip(mine, theirs, strict=True))
 
     __hash__ = None  # mutable arrays inside: equal datasets need not share a hash
 

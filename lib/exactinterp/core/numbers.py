@@ -38,6 +38,7 @@ __all__ = [
     "row_key",
     "exact_dot",
     "is_zero",
+    "equal_arrays",
     "parameter_count",
     "layer_matrix",
 ]
@@ -205,6 +206,11 @@ def exact_dot(row: Sequence[Any], x: Sequence[Any]) -> Any:
         if a != 0:
             s = s + a * v
     return s
+
+
+def equal_arrays(pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> bool:
+    """True when every pair of exact arrays has one shape and equal entries."""
+    return all(a.shape == b.shape and bool(np.all(a == b)) for a, b in pairs)
 
 
 def is_zero(a: np.ndarray) -> bool:

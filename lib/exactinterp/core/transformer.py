@@ -14,7 +14,7 @@ from ..errors import LayerError, ModelError, NumberError
 from .attention import SelfAttention
 from .feedforward import FeedForward
 from .io import load_json_exact, write_json
-from .numbers import max_bits, q_matrix, to_float_array
+from .numbers import equal_arrays, max_bits, q_matrix, to_float_array
 from .state import State
 
 __all__ = ["Block", "Transformer", "FORMAT", "VERSION"]
@@ -221,25 +221,16 @@ class Transformer:
         """The same blocks with exactly the same weights (holds after a JSON round trip)."""
         if not isinstance(other, Transformer):
             return NotImplemented
-        return (
-            self.d == other.d
-            and self.num_blocks == other.num_blocks
-            and all(_same_block(a, b) for a, b in zip(self.blocks, other.blocks, strict=True))
-        )
+        if self.d != other.d or self.num_blocks != other.num_blocks:
+            return False
+        return all(_same_block(a, b) for a, b in zip(self.blocks, other.blocks, strict=True))
 
     __hash__ = None  # mutable weights: equal models need not share a hash
 
 
-def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.all(a == b))
-
-
 def _same_block(a: Block, b: Block) -> bool:
     fa, fb, sa, sb = a.ff, b.ff, a.sa, b.sa
-    return (
-        fa.eta == fb.eta
-        and sa.rho == sb.rho
-        and sa.tau == sb.tau
-        and all(_same_array(x, y) for x, y in ((fa.U, fb.U), (fa.b, fb.b), (fa.W, fb.W)))
-        and all(_same_array(x, y) for x, y in ((sa.Q, sb.Q), (sa.K, sb.K), (sa.V, sb.V)))
+    scalars = fa.eta == fb.eta and sa.rho == sb.rho and sa.tau == sb.tau
+    return scalars and equal_arrays(
+        [(fa.U, fb.U), (fa.b, fb.b), (fa.W, fb.W), (sa.Q, sb.Q), (sa.K, sb.K), (sa.V, sb.V)]
     )
