@@ -241,3 +241,17 @@ def test_real_duplicates_with_conflicting_labels_are_refused():
     inputs, outputs = iris_sepals()
     with pytest.raises(DatasetError, match=r"sequences \d+ and \d+ hold the same tokens .* no transformer can tell"):
         Dataset(inputs, outputs)
+
+
+def test_real_loaders_read_the_bundled_decimals_exactly():
+    bc = load("breast_cancer", 5)
+    assert (bc.N, bc.d, bc.n, bc.m) == (5, 2, [30] * 5, [1] * 5)
+    assert [int(t[0]) for t in bc.inputs[0]] == list(range(30))  # the feature index
+    full = load("breast_cancer")
+    assert full.inputs[0][29, 1] == QQ(1189, 10**4)  # 0.1189 in the bundled CSV, not its float64
+    assert {tuple(Y[0]) for Y in full.outputs} == {(QQ(0), QQ(0)), (QQ(1), QQ(0))}
+    dg = load("digits", 7, seed=3)
+    assert (dg.N, dg.d, dg.n) == (7, 9, [8] * 7) and [int(t[0]) for t in dg.inputs[0]] == list(range(8))
+    assert dg == load("digits", 7, seed=3) and dg != load("digits", 7, seed=4)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        load("mnist")

@@ -17,15 +17,34 @@ decimal literal of the bundled CSV file. ``size`` draws a seeded subset of that 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn import datasets as sk_datasets
 
+from ..construct import construct
+from ..construct.primitives import bump_neurons, ff_from_neurons
 from ..core.dataset import Dataset
+from ..core.numbers import QQ, exact_dot, to_float_array
+from ..verify import verify
+from ..verify.floats import certified_float_bound, data_scale
+from ..verify.margins import hardmax_margins
 
-__all__ = ["RealData", "REAL", "load", "tokens_by_feature", "tokens_by_row", "iris_sepals"]
+__all__ = [
+    "RealData",
+    "REAL",
+    "REGIMES",
+    "load",
+    "tokens_by_feature",
+    "tokens_by_row",
+    "iris_sepals",
+    "real_row",
+    "table_text",
+    "firing_side_errors",
+    "value_stats",
+]
 
 
 @dataclass(frozen=True)
@@ -112,3 +131,102 @@ def iris_sepals() -> tuple[list, list]:
     inputs = [[[repr(float(a)), repr(float(b))]] for a, b in data[:, :2]]
     outputs = [[[int(y), 0]] for y in labels]
     return inputs, outputs
+
+
+# ----------------------------------------------------------------------------- the chapter's table
+
+#: The three regimes of the chapter: (attention, max_width).
+REGIMES = {"narrow": ("hardmax", 4), "wide": ("hardmax", None), "softmax": ("softmax", 4)}
+
+
+def real_row(name: str, ds: Dataset, regime: str) -> dict:
+    """Build and check one model through the public API; one row of the chapter's table.
+
+    Times are wall-clock seconds (machine dependent). ``float_rel`` and ``bound_rel`` are the
+    measured float64 deviation and its certified bound, relative to the data's scale; ``margin``
+    is the smallest exact hardmax margin of the model's deciding layers (None for softmax models).
+    """
+    attention, width = REGIMES[regime]
+    t0 = time.perf_counter()
+    T = construct(ds, attention=attention, max_width=width)
+    t1 = time.perf_counter()
+    rep = verify(T, ds)
+    t2 = time.perf_counter()
+    bound = certified_float_bound(T, ds)
+    margins = [m for m in hardmax_margins(T, ds.inputs) if m is not None] if attention == "hardmax" else []
+    scale = data_scale(ds)
+    return {
+        "dataset": name,
+        "regime": regime,
+        "N": ds.N,
+        "sum_n": sum(ds.n),
+        "d": ds.d,
+        "blocks": T.num_blocks,
+        "parameters": T.num_parameters,
+        "bits": T.max_bits(),
+        "construct_s": t1 - t0,
+        "verify_s": t2 - t1,
+        "exact": rep.ok,
+        "float_rel": rep.float_deviation / scale,
+        "bound_rel": bound / scale,
+        "margin": min(margins) if margins else None,
+        "model": T,
+    }
+
+
+def table_text(rows: list[dict]) -> str:
+    """The chapter's table as text (one line per model)."""
+    head = (
+        f"{'dataset':14s}{'regime':9s}{'N':>6s}{'Σn':>8s}{'d':>3s}{'blocks':>8s}{'params':>9s}{'bits':>8s}"
+        f"{'build s':>9s}{'verify s':>9s}{'float64':>10s}{'certified':>11s}{'margin':>10s}"
+    )
+    lines = [head]
+    for r in rows:
+        m = "-" if r["margin"] is None else f"{float(r['margin']):.2g}"
+        bits = f"{r['bits'][0]}/{r['bits'][1]}"
+        lines.append(
+            f"{r['dataset']:14s}{r['regime']:9s}{r['N']:6d}{r['sum_n']:8d}{r['d']:3d}{r['blocks']:8d}"
+            f"{r['parameters']:9d}{bits:>8s}{r['construct_s']:9.1f}{r['verify_s']:9.1f}"
+            f"{r['float_rel']:10.1e}{r['bound_rel']:11.1e}{m:>10s}"
+        )
+    return "\n".join(lines)
+
+
+def firing_side_errors(eps_exponents: tuple[int, ...] = (4, 12, 20, 28, 36)) -> list[dict]:
+    """Float64 error of ONE bump (half-width eps = 2^-k along u = (3, -5)) on 50 tokens on each side of it.
+
+    The bump moves z = (1/3, 2/7) by (5/3, 1/7). Every token lies outside its slab, so the exact
+    layer leaves them all where they are. On the quiet side its four ReLUs are exactly 0 in
+    float64 too; on the firing side they are active and cancel only up to rounding: an error of
+    order 2^-53 |delta| t / eps, t the token's distance from the centre along u (``model``).
+    """
+    u, z, delta = (QQ(3), QQ(-5)), (QQ(1, 3), QQ(2, 7)), (QQ(5, 3), QQ(1, 7))
+    tokens = {
+        "firing": [(QQ(7, 10) + QQ(j, 97), QQ(-3, 10)) for j in range(50)],
+        "quiet": [(QQ(-7, 10) - QQ(j, 97), QQ(3, 10)) for j in range(50)],
+    }
+    t = max(abs(float(exact_dot(u, x) - exact_dot(u, z))) for x in tokens["firing"])
+    out = []
+    for k in eps_exponents:
+        eps = QQ(1, 2**k)
+        ff = ff_from_neurons(2, bump_neurons(u, z, eps, delta, plateau=eps / 2))
+        row = {"eps": 2.0**-k, "model": 2.0**-53 * float(delta[0]) * t / 2.0**-k}
+        for side, xs in tokens.items():
+            X = to_float_array(np.array(xs, dtype=object))
+            row[side] = float(np.abs(ff.forward_float(X) - X).max())
+        out.append(row)
+    return out
+
+
+def value_stats(name: str) -> dict:
+    """Range of the feature values of a bundled dataset and the smallest gap between two distinct values
+    of one feature, relative to the largest |value| (how thin the construction's slabs can get)."""
+    data, _ = REAL[name].loader()
+    flat = data.reshape(len(data), -1)
+    if REAL[name].by_row:  # digits: a pixel's values, whatever its column
+        flat = flat.reshape(-1, 1)
+    top = float(np.abs(flat).max())
+    gaps = [np.diff(np.unique(col)) for col in flat.T]
+    smallest = min(float(g.min()) for g in gaps if len(g))
+    positive = flat[flat > 0]
+    return {"min_positive": float(positive.min()), "max": top, "relative_gap": smallest / top}

@@ -234,7 +234,7 @@ def bump_layers(
     """
     per = bumps_per_layer(b.max_width)
     sw = None
-    if per == 1 and moves:
+    if per == 1 and moves and b.sweep:
         movers = np.array([z for z, _ in moves], dtype=object)
         dests = np.array([p for _, p in moves], dtype=object)
         sw = sweep_plan(movers, dests, relevant)
