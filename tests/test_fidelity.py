@@ -8,14 +8,17 @@ the quiet side of every bump, so the float forward carries it bit for bit.
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import valid_datasets
 
 from exactinterp import Block, Dataset, FeedForward, SelfAttention, Transformer, construct
 from exactinterp.book.families import ADVERSARIAL, dataset
 from exactinterp.book.real import load
 from exactinterp.construct.bumps import sweep_plan
 from exactinterp.construct.hardmax import build_hardmax
-from exactinterp.construct.primitives import trapezoid_bumps
-from exactinterp.core.numbers import QQ, exact_dot, to_float_array
+from exactinterp.construct.primitives import dyadic_centre, trapezoid_bumps
+from exactinterp.core.numbers import QQ, exact_dot, to_float_array, to_q
 from exactinterp.verify.floats import FLOAT_TOL, certified_float_bound, data_scale, float_deviation
 
 REGIMES = {"narrow": ("hardmax", 4), "wide": ("hardmax", None), "softmax": ("softmax", 4)}
@@ -105,3 +108,44 @@ def test_certified_bound_is_tight_on_a_quiet_model_and_sound_on_a_rounding_one()
     ds2 = Dataset([[[QQ(k, 7), QQ(1, k)] for k in range(1, 30)]], [[[QQ(k, 7), QQ(1, k)] for k in range(1, 30)]])
     dev2, bound2 = float_deviation(T2, ds2, relative=False), certified_float_bound(T2, ds2)
     assert 0 < dev2 <= bound2 <= 1e-14
+
+
+# ----------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_datasets(max_N=3), st.sampled_from(list(REGIMES)))
+def test_property_float64_fidelity_and_a_sound_certified_bound(data, regime):
+    """Any valid draw of the registry: float64 within 1e-6 of the targets, and never above the certified bound."""
+    ds = Dataset.from_dict(data)
+    attention, width = REGIMES[regime]
+    T = construct(ds, attention=attention, max_width=width)
+    dev = float_deviation(T, ds, relative=False)
+    assert dev / data_scale(ds) <= FLOAT_TOL
+    assert certified_float_bound(T, ds) >= dev
+
+
+@given(st.integers(-(10**12), 10**12), st.integers(1, 10**9), st.integers(0, 60))
+def test_property_dyadic_centre(p, q, k):
+    uz, eps = QQ(p, q), QQ(1, 2**k)
+    c = dyadic_centre(uz, eps)
+    assert abs(c - uz) <= eps / 32 and (c * 16 / eps).q == 1
+    assert to_q(float(c - eps), allow_float=True) == c - eps or abs(c / eps) >= 2**48  # biases exact in float64
+
+
+@given(
+    st.integers(1, 5),
+    st.integers(1, 6),
+    st.integers(2, 5),
+    st.integers(0, 2**32 - 1),
+)
+def test_property_dataset_from_integer_and_float_arrays(N, n, d, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-50, 50, size=(N, n, d))
+    X[:, :, 0] = np.arange(n)[None, :] + 100 * np.arange(N)[:, None]  # distinct tokens: a valid dataset
+    Y = X[:, :1, :]
+    ds = Dataset.from_arrays(X, Y)
+    assert all(ds.inputs[j][i, k] == QQ(int(X[j, i, k])) for j in range(N) for i in range(n) for k in range(d))
+    halves = Dataset.from_arrays(X / 2, Y / 2, floats="decimal")  # k/2 is exact in both readings
+    assert halves == Dataset.from_arrays(X / 2, Y / 2, floats="exact")
+    assert Dataset.from_json(halves.to_json()) == halves
