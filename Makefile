@@ -1,7 +1,9 @@
 # Two commands do everything on a fresh machine with Python 3.11:
-#   make book   -> set-up, then the strict HTML build into _build/html (every chapter executed)
+#   make book   -> set-up, then the strict HTML build into _build/html (every chapter executed) and,
+#                  when Chromium is there, the book as one PDF (make pdf)
 #   make test   -> set-up, then every check (lint + import layers, notebook hygiene, pytest + nbval,
-#                  strict build of the nbval-checked outputs, headless-Chromium check of the pages)
+#                  strict build of the nbval-checked outputs, the PDF, headless-Chromium check of the
+#                  pages and the PDF)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,7 +13,7 @@ MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 NOTEBOOKS := $(wildcard book/*.ipynb)
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: setup book book-committed chromium test lint nbcheck pytest html-check bench execute clean
+.PHONY: setup book book-committed pdf chromium test lint nbcheck pytest html-check bench execute clean
 
 setup: $(STAMP) $(MATHJAX)
 
@@ -30,6 +32,8 @@ $(MATHJAX):
 book: setup
 	rm -rf _build  # a clean build: Sphinx would otherwise skip unchanged notebooks (stale outputs)
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@if command -v chromium >/dev/null 2>&1; then $(MAKE) --no-print-directory pdf; \
+	  else echo "no chromium: the book's PDF (make pdf) was not made"; fi
 
 lint: setup
 	$(BIN)/ruff check .
@@ -63,10 +67,20 @@ chromium:
 	    exit 1; \
 	  fi; }
 
+# The book as one PDF, offline: the single-page build of the nbval-checked outputs, printed by
+# headless Chromium with the print style of book/_static/reader.css (about 100 s, most of it
+# MathJax typesetting the whole book in one page). Run after the HTML build, which it links from.
+PDF := _build/html/exactinterp.pdf
+pdf: setup chromium
+	mkdir -p _build/html && rm -rf _build/singlehtml
+	sed 's/execute_notebooks: force/execute_notebooks: "off"/' _config.yml > $(TEST_CONFIG)
+	$(BIN)/jupyter-book build . $(JB_FLAGS) --builder singlehtml --config $(TEST_CONFIG)
+	$(BIN)/python .ci/book_pdf.py _build/singlehtml $(PDF)
+
 html-check: setup chromium
 	REQUIRE_HTML_CHECK=1 $(BIN)/pytest -q -o addopts="-p no:cacheprovider" tests/test_html.py
 
-test: chromium lint nbcheck pytest book-committed html-check
+test: chromium lint nbcheck pytest book-committed pdf html-check
 
 # Re-execute notebooks in place (NB=book/x.ipynb for one), then normalise them for a stable diff.
 execute: setup

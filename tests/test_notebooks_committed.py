@@ -10,6 +10,21 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [p for p in sorted((ROOT / "book").rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+#: Characters of printed output that fit the content column at 1280 px (the chapters' code obeys
+#: the same limit through ruff, book/ruff.toml; exactinterp.book.text.say wraps summaries to it).
+COLUMNS = 79
+#: Chapters being rewritten on another branch when the reader rules came in; each is expected to
+#: break them (strict xfail: once it complies the test fails until its name is removed here).
+READER_PENDING = {"learning", "learning_construction"}
+
+
+def _reader_params(paths):
+    return [
+        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="reader rules pending"))
+        if p.stem in READER_PENDING
+        else p
+        for p in paths
+    ]
 
 
 def _toc_files() -> set[str]:
@@ -59,7 +74,7 @@ def test_notebook_committed_with_fresh_outputs(nb_path):
 def _silent_by_design(src: str) -> bool:
     """A cell may have no output only if it neither prints nor ends in a displayed expression."""
     tree = ast.parse(src)
-    if any(isinstance(n, ast.Call) and getattr(n.func, "id", None) == "print" for n in ast.walk(tree)):
+    if any(isinstance(n, ast.Call) and getattr(n.func, "id", None) in ("print", "say") for n in ast.walk(tree)):
         return False
     last = tree.body[-1] if tree.body else None
     return not (isinstance(last, ast.Expr) and not isinstance(last.value, ast.Call))
@@ -77,3 +92,36 @@ def test_check_cells_end_in_assert(nb_path):
             assert any(o.get("name") == "stdout" for o in c.get("outputs", [])), (
                 f"{nb_path.name}: a check cell must print one stable summary line"
             )
+
+
+@pytest.mark.parametrize("nb_path", _reader_params(NOTEBOOKS), ids=lambda p: p.name)
+def test_printed_output_fits_the_column(nb_path):
+    """No printed line is wider than the content column (the HTML check measures the same in the
+    browser; a traceback wraps by the book's style and is not counted)."""
+    nb = json.loads(nb_path.read_text())
+    for c in nb["cells"]:
+        for out in c.get("outputs", []):
+            if out.get("output_type") == "stream":
+                text = out["text"]
+            elif "text/plain" in out.get("data", {}) and not set(out["data"]) - {"text/plain"}:
+                text = out["data"]["text/plain"]
+            else:
+                continue
+            text = "".join(text) if isinstance(text, list) else text
+            wide = [line for line in text.splitlines() if len(line) > COLUMNS]
+            assert not wide, f"{nb_path.name}, cell {c.get('execution_count')}: {wide[0][:100]!r}"
+
+
+@pytest.mark.parametrize("nb_path", _reader_params(NOTEBOOKS), ids=lambda p: p.name)
+def test_imports_are_folded(nb_path):
+    """The cell that opens a chapter with its imports is folded (hide-input): out of the reader's way,
+    still executed and checked."""
+    nb = json.loads(nb_path.read_text())
+    for c in nb["cells"]:
+        if c["cell_type"] != "code":
+            continue
+        src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        lines = [line for line in src.splitlines() if line.strip()]
+        if lines and sum(line.startswith(("import ", "from ")) for line in lines) >= 3:
+            tags = c.get("metadata", {}).get("tags", [])
+            assert "hide-input" in tags or "remove-input" in tags, f"{nb_path.name}: unfolded import cell"

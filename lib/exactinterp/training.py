@@ -12,6 +12,12 @@ with the authors' optimiser: Adam with **coupled** L2 weight decay (``eps * thet
 before Adam, as ``torch.optim.Adam(weight_decay=eps)``), cosine decay of the learning rate to 0
 (``torch`` ``CosineAnnealingLR``), full batch. The loop is one ``lax.scan`` under ``jit``.
 
+The same model, with FF-first blocks, per-block widths, attention ranks and fixed temperatures
+(:class:`Architecture`), contains the book's constructed transformers: :func:`params_from_transformer` loads
+one (read by duck typing; this module imports nothing of the engine), :func:`transformer_norm_sq` gives its
+exact ||theta||^2, :func:`jax_forward_float` is an independent float64 forward of it (DESIGN §6, level 2),
+and :func:`train_many` trains several starts of one architecture at once.
+
 Importing this module enables float64 in JAX (``jax_enable_x64``) and, unless XLA_FLAGS is already set, asks
 XLA for single-threaded CPU code (faster for this tiny, overhead-bound problem; independent runs then go
 to separate cores through ``run_parallel``).
@@ -41,7 +47,19 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 __all__ = [
+    "Architecture",
     "Problem",
+    "architecture_of",
+    "init_architecture",
+    "jax_forward_float",
+    "jax_numpy_deviation",
+    "jax_target_deviation",
+    "model_dict",
+    "params_from_transformer",
+    "problem_from_sequences",
+    "transformer_norm_sq",
+    "block_norm_sq",
+    "float_array",
     "init_params",
     "teacher_problem",
     "forward",
@@ -51,6 +69,9 @@ __all__ = [
     "exact_norm_sq",
     "make_optimizer",
     "train",
+    "train_many",
+    "stack",
+    "unstack",
     "crossing_epoch",
     "warm_chain",
     "run_parallel",
@@ -100,11 +121,24 @@ def init_params(
 
 
 def _sa(p: dict, X: jax.Array, mask: jax.Array | None, tau: float) -> jax.Array:
-    """Softmax self-attention on one sequence X (n, d): rho x_i + sum_k a_ik V x_k."""
-    s = (X @ p["Q"].T) @ (X @ p["K"].T).T / tau
-    if mask is not None:
-        s = jnp.where(mask[None, :], s, -jnp.inf)
-    return p["rho"] * X + jax.nn.softmax(s, axis=-1) @ (X @ p["V"].T)
+    """Self-attention on one sequence X (n, d): rho x_i + sum_k a_ik V x_k.
+
+    ``tau > 0``: ``jax.nn.softmax`` of the scores / tau (max-subtracted: a tiny tau cannot overflow).
+    ``tau == 0``: hardmax, float ties split evenly over all float maximisers (the engine's float semantics;
+    no gradient reaches Q, K).
+    """
+    s = (X @ p["Q"].T) @ (X @ p["K"].T).T
+    if tau == 0:
+        if mask is not None:
+            s = jnp.where(mask[None, :], s, -jnp.inf)
+        a = (s == jnp.max(s, axis=-1, keepdims=True)).astype(X.dtype)
+        a = a / jnp.sum(a, axis=-1, keepdims=True)
+    else:
+        s = s / tau
+        if mask is not None:
+            s = jnp.where(mask[None, :], s, -jnp.inf)
+        a = jax.nn.softmax(s, axis=-1)
+    return p["rho"] * X + a @ (X @ p["V"].T)
 
 
 def _ff(p: dict, X: jax.Array) -> jax.Array:
@@ -112,15 +146,30 @@ def _ff(p: dict, X: jax.Array) -> jax.Array:
     return p["eta"] * X + jax.nn.relu(X @ p["U"].T + p["b"]) @ p["W"].T
 
 
+Tau = float | tuple[float, ...]
+
+
+def _taus(tau: Tau, depth: int) -> tuple[float, ...]:
+    """One temperature per block: a scalar is shared by all blocks, a tuple gives each block its own."""
+    if isinstance(tau, tuple | list):
+        if len(tau) != depth:
+            raise ValueError(f"{len(tau)} temperatures for {depth} blocks")
+        return tuple(float(t) for t in tau)
+    return (float(tau),) * depth
+
+
 def forward(
-    params: Params, X: jax.Array, mask: jax.Array | None = None, tau: float = 1.0, order: str = "sa_ff"
+    params: Params, X: jax.Array, mask: jax.Array | None = None, tau: Tau = 1.0, order: str = "sa_ff"
 ) -> jax.Array:
-    """The transformer on one sequence X (n, d); ``order`` is "sa_ff" (authors' code) or "ff_sa" (paper, Fig. 3)."""
-    for p in params:
+    """The transformer on one sequence X (n, d); ``order`` is "sa_ff" (authors' code) or "ff_sa" (paper, Fig. 3).
+
+    ``tau`` is one fixed temperature for every block or a tuple with one per block (0 = hardmax).
+    """
+    for p, t in zip(params, _taus(tau, len(params)), strict=True):
         if order == "sa_ff":
-            X = _ff(p, _sa(p, X, mask, tau))
+            X = _ff(p, _sa(p, X, mask, t))
         elif order == "ff_sa":
-            X = _sa(p, _ff(p, X), mask, tau)
+            X = _sa(p, _ff(p, X), mask, t)
         else:
             raise ValueError(f"unknown block order {order!r}")
     return X
@@ -143,7 +192,7 @@ def hausdorff_sq(
     return jnp.maximum(jnp.max(a_to_b), jnp.max(b_to_a))
 
 
-def loss(params: Params, prob: Problem, tau: float = 1.0, order: str = "sa_ff") -> jax.Array:
+def loss(params: Params, prob: Problem, tau: Tau = 1.0, order: str = "sa_ff") -> jax.Array:
     """Training loss E(theta): mean over sequences of the squared Hausdorff distance to the target set."""
     if prob.X_mask is None:
         out = jax.vmap(lambda X: forward(params, X, None, tau, order))(prob.X)
@@ -218,7 +267,7 @@ def _dtype(params: Any) -> Any:
     return jax.tree_util.tree_leaves(params)[0].dtype
 
 
-def _train(params: Params, prob: Problem, eps: Any, epochs: int, lr: float, tau: float, order: str):
+def _train(params: Params, prob: Problem, eps: Any, epochs: int, lr: float, tau: Tau, order: str):
     """Un-jitted training loop: returns final parameters and the loss recorded before each step."""
     dt = _dtype(params)
     opt = make_optimizer(jnp.asarray(eps, dt), epochs, lr, dt)
@@ -235,11 +284,30 @@ def _train(params: Params, prob: Problem, eps: Any, epochs: int, lr: float, tau:
 
 
 @partial(jax.jit, static_argnames=("epochs", "lr", "tau", "order"))
-def train(
-    params: Params, prob: Problem, eps: Any, epochs: int, lr: float = 1e-3, tau: float = 1.0, order: str = "sa_ff"
-):
+def train(params: Params, prob: Problem, eps: Any, epochs: int, lr: float = 1e-3, tau: Tau = 1.0, order: str = "sa_ff"):
     """Full-batch training for ``epochs`` steps (fresh Adam state and schedule); returns (params, losses)."""
     return _train(params, prob, eps, epochs, lr, tau, order)
+
+
+@partial(jax.jit, static_argnames=("epochs", "tau", "order"))
+def train_many(params: Params, prob: Problem, eps: Any, lr: Any, epochs: int, tau: Tau = 1.0, order: str = "sa_ff"):
+    """Several independent runs of :func:`train` at once, on one problem: ``params`` stacked along a leading
+    axis (one start per run), ``eps`` and ``lr`` arrays with one value per run (traced: one compilation serves
+    every value). Returns the stacked final parameters and losses (runs x epochs). Each run is the same
+    computation as :func:`train` with that eps and lr (not bit for bit: XLA fuses the batched loop differently).
+    """
+    dt = _dtype(params)
+    return jax.vmap(lambda p, e, r: _train(p, prob, e, epochs, r.astype(dt), tau, order))(params, eps, lr)
+
+
+def stack(runs: Sequence[Params]) -> Params:
+    """Stack parameter sets of one architecture along a new leading axis (the ``params`` of :func:`train_many`)."""
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *runs)
+
+
+def unstack(params: Params, k: int) -> Params:
+    """The k-th parameter set of a stack."""
+    return jax.tree_util.tree_map(lambda x: x[k], params)
 
 
 def crossing_epoch(losses: Any, threshold: float) -> int | None:
@@ -258,6 +326,208 @@ def warm_chain(params: Params, prob: Problem, eps_list: Sequence[float], epochs_
         params, losses = train(params, prob, eps, epochs, **kw)
         out.append((params, losses))
     return out
+
+
+# ----------------------------------------------------------------------------- constructed models
+#
+# The book's constructions are ``Transformer`` objects of the exact engine. This module does not import the
+# engine (training depends on the core only): it reads them by duck typing. A model has ``.d`` and
+# ``.blocks``; a block has ``.ff`` (``U`` w x d, ``b``, ``W`` d x w, ``eta``, float64 copies ``Uf``, ``bf``,
+# ``Wf``, ``etaf``) and ``.sa`` (``Q``, ``K`` h x d, ``V`` d x d, ``rho``, ``tau``, float copies ``Qf``, ``Kf``,
+# ``Vf``, ``rhof``, ``tauf``); exact entries are rationals with ``.p`` / ``.q`` (flint ``fmpq``) or any
+# ``numbers.Rational``. Blocks are SA o FF (feed-forward first): use ``order="ff_sa"``.
+
+PARAM_KEYS = ("U", "b", "W", "eta", "Q", "K", "V", "rho")  # the trained entries of a block (tau is fixed)
+
+
+class Architecture(NamedTuple):
+    """The fixed part of a stack of FF-first blocks: token dimension, and per block the FF width, the rank h
+    of Q and K, and the temperature tau (0 = hardmax). Hashable: usable as a static argument of ``jit``."""
+
+    d: int
+    widths: tuple[int, ...]
+    heads: tuple[int, ...]
+    taus: tuple[float, ...]
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths)
+
+    @property
+    def num_parameters(self) -> int:
+        """Entries of theta: U, b, W, eta, Q, K, V, rho of every block (zeros included; tau excluded)."""
+        d = self.d
+        return sum(2 * w * d + w + 1 + 2 * h * d + d * d + 1 for w, h in zip(self.widths, self.heads, strict=True))
+
+
+def _fraction(v: Any) -> Fraction:
+    """An exact engine scalar as a ``Fraction`` (flint ``fmpq`` has ``.p`` / ``.q``)."""
+    if hasattr(v, "p") and hasattr(v, "q"):
+        return Fraction(int(v.p), int(v.q))
+    return Fraction(v)
+
+
+def float_array(a: Any) -> np.ndarray:
+    """float64 copy of an array of exact rationals or numbers (each entry rounded once, like the engine)."""
+    arr = np.asarray(a)
+    if arr.dtype != object:
+        return arr.astype(np.float64)
+    return np.array([float(v) for v in np.ravel(arr)], dtype=np.float64).reshape(arr.shape)
+
+
+def architecture_of(model: Any) -> Architecture:
+    """The architecture of a constructed ``Transformer``: its depth, widths, ranks and temperatures as built."""
+    return Architecture(
+        int(model.d),
+        tuple(int(np.shape(b.ff.U)[0]) for b in model.blocks),
+        tuple(int(np.shape(b.sa.Q)[0]) for b in model.blocks),
+        tuple(float(b.sa.tauf) for b in model.blocks),
+    )
+
+
+def params_from_transformer(model: Any, dtype: Any = jnp.float64) -> Params:
+    """The parameters theta of a constructed ``Transformer`` (its float64 weights) in this module's layout."""
+    d = int(model.d)
+    out = []
+    for b in model.blocks:
+        ff, sa = b.ff, b.sa
+        w, h = np.shape(ff.U)[0], np.shape(sa.Q)[0]
+        out.append(
+            {
+                "U": jnp.asarray(np.reshape(ff.Uf, (w, d)), dtype),
+                "b": jnp.asarray(np.reshape(ff.bf, (w,)), dtype),
+                "W": jnp.asarray(np.reshape(ff.Wf, (d, w)), dtype),
+                "eta": jnp.asarray(ff.etaf, dtype),
+                "Q": jnp.asarray(np.reshape(sa.Qf, (h, d)), dtype),
+                "K": jnp.asarray(np.reshape(sa.Kf, (h, d)), dtype),
+                "V": jnp.asarray(np.reshape(sa.Vf, (d, d)), dtype),
+                "rho": jnp.asarray(sa.rhof, dtype),
+            }
+        )
+    return out
+
+
+def block_norm_sq(block: Any) -> tuple[Fraction, Fraction]:
+    """Exact squared norms (FF part: U, b, W, eta; SA part: Q, K, V, rho) of one constructed block."""
+
+    def sq(*arrays: Any) -> Fraction:
+        return sum(
+            (_fraction(v) ** 2 for a in arrays for v in np.ravel(np.asarray(a, dtype=object)) if v != 0), Fraction(0)
+        )
+
+    ff, sa = block.ff, block.sa
+    return sq(ff.U, ff.b, ff.W, [ff.eta]), sq(sa.Q, sa.K, sa.V, [sa.rho])
+
+
+def transformer_norm_sq(model: Any) -> Fraction:
+    """||theta||^2 of a constructed ``Transformer`` in exact rational arithmetic, from its exact weights:
+    the sum of the squares of every entry of U, b, W, eta, Q, K, V, rho (tau is not a parameter)."""
+    return sum((sum(block_norm_sq(b), Fraction(0)) for b in model.blocks), Fraction(0))
+
+
+def _q_str(v: Any) -> str:
+    f = Fraction(float(v))
+    return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
+
+
+def model_dict(params: Params, arch: Architecture) -> dict:
+    """Parameters as a model in the engine's JSON format (DESIGN §5): every float written as its exact binary
+    value ``"p/q"``, with the architecture's temperatures. ``Transformer.from_dict`` reads it back."""
+
+    def mat(a: Any) -> list:
+        return [[_q_str(v) for v in row] for row in np.asarray(a)]
+
+    blocks = []
+    for p, tau in zip(params, arch.taus, strict=True):
+        blocks.append(
+            {
+                "ff": {
+                    "eta": _q_str(p["eta"]),
+                    "U": mat(p["U"]),
+                    "b": [_q_str(v) for v in np.asarray(p["b"])],
+                    "W": mat(p["W"]),
+                },
+                "sa": {
+                    "rho": _q_str(p["rho"]),
+                    "tau": _q_str(tau),
+                    "Q": mat(p["Q"]),
+                    "K": mat(p["K"]),
+                    "V": mat(p["V"]),
+                },
+            }
+        )
+    return {"format": "exactinterp.transformer", "version": 1, "d": arch.d, "blocks": blocks}
+
+
+def init_architecture(key: jax.Array, arch: Architecture, skip: float = 0.0, dtype: Any = jnp.float64) -> Params:
+    """Random parameters of ``arch``: torch ``nn.Linear`` default for every matrix and bias (as
+    :func:`init_params`), and the scalar skips ``rho = eta = skip`` (the authors use 0)."""
+    d, blocks = arch.d, []
+    for k, w, h in zip(jax.random.split(key, arch.depth), arch.widths, arch.heads, strict=True):
+        kq, kk, kv, ku, kb, kw = jax.random.split(k, 6)
+        blocks.append(
+            {
+                "U": _linear_init(ku, (w, d), d, dtype),
+                "b": _linear_init(kb, (w,), d, dtype),
+                "W": _linear_init(kw, (d, w), max(w, 1), dtype),
+                "eta": jnp.asarray(skip, dtype),
+                "Q": _linear_init(kq, (h, d), d, dtype),
+                "K": _linear_init(kk, (h, d), d, dtype),
+                "V": _linear_init(kv, (d, d), d, dtype),
+                "rho": jnp.asarray(skip, dtype),
+            }
+        )
+    return blocks
+
+
+def _pad(seqs: Sequence[np.ndarray], dtype: Any) -> tuple[jax.Array, jax.Array]:
+    """Pad sequences (n_j, d) to (N, n_max, d) with a boolean mask of the real rows."""
+    n = max(len(s) for s in seqs)
+    d = seqs[0].shape[1]
+    X = np.zeros((len(seqs), n, d))
+    mask = np.zeros((len(seqs), n), bool)
+    for j, s in enumerate(seqs):
+        X[j, : len(s)], mask[j, : len(s)] = s, True
+    return jnp.asarray(X, dtype), jnp.asarray(mask)
+
+
+def problem_from_sequences(inputs: Sequence[Any], outputs: Sequence[Any], dtype: Any = jnp.float64) -> Problem:
+    """A padded ``Problem`` from input and output sequences (arrays of floats or of exact rationals).
+
+    Masks are set only where lengths differ, so equal-length data take the unmasked (faster) path.
+    """
+    Xs, Ys = [float_array(X) for X in inputs], [float_array(Y) for Y in outputs]
+    X, xm = _pad(Xs, dtype)
+    Y, ym = _pad(Ys, dtype)
+    ragged_x, ragged_y = len({len(s) for s in Xs}) > 1, len({len(s) for s in Ys}) > 1
+    return Problem(X, Y, xm if ragged_x else None, ym if (ragged_y or ragged_x) else None)
+
+
+def jax_forward_float(model: Any, inputs: Sequence[Any]) -> list[np.ndarray]:
+    """An independent float64 forward of a constructed ``Transformer`` (DESIGN §6, level 2) in JAX: the model's
+    float64 weights, FF-first blocks, softmax at each block's tau (hardmax with float ties where tau = 0).
+    ``inputs`` are sequences (n_j, d) of floats or exact rationals; returns one float64 array per sequence."""
+    params, taus = params_from_transformer(model), architecture_of(model).taus
+    # eager, one sequence at a time (no padding): XLA compiles each primitive once per shape, far cheaper than
+    # compiling the whole model for a one-off pass
+    return [np.asarray(forward(params, jnp.asarray(float_array(X)), None, taus, "ff_sa")) for X in inputs]
+
+
+def _max_abs(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> float:
+    dev = max((float(np.max(np.abs(x - y), initial=0.0)) for x, y in zip(a, b, strict=True)), default=0.0)
+    return dev if np.isfinite(dev) else float("inf")
+
+
+def jax_numpy_deviation(model: Any, inputs: Sequence[Any]) -> float:
+    """Largest |JAX float64 forward - the engine's numpy float64 forward| over all tokens and coordinates."""
+    eng = [np.asarray(model.forward(X, exact=False), dtype=np.float64) for X in inputs]
+    return _max_abs(jax_forward_float(model, inputs), eng)
+
+
+def jax_target_deviation(model: Any, inputs: Sequence[Any], targets: Sequence[Any]) -> float:
+    """Largest |JAX float64 forward - target| (the measure of ``Report.float_deviation``, for the JAX forward);
+    ``targets[j]`` holds one target per input token (``Dataset.targets(j)``)."""
+    return _max_abs(jax_forward_float(model, inputs), [float_array(Y) for Y in targets])
 
 
 T = TypeVar("T")

@@ -14,26 +14,184 @@ from typing import Any
 
 import numpy as np
 
-from ..construct.bounds import softmax_block_bound, summary_blocks_hardmax, summary_blocks_softmax
-from ..construct.primitives import clustering_sa
+from ..construct.bounds import (
+    hardmax_block_bound,
+    parameter_bound,
+    separation_features,
+    softmax_block_bound,
+    softmax_blocks,
+    summary_blocks_hardmax,
+    summary_blocks_softmax,
+)
+from ..construct.build import Build, start
+from ..construct.hardmax import build_hardmax
+from ..construct.primitives import bump_neurons, ff_from_neurons, rank_one_sa, trapezoid_bumps
+from ..construct.separation import rank_one_separation
 from ..construct.softmax import build_softmax
 from ..construct.temperature import choose_temperature, layer_gaps
 from ..core.attention import SelfAttention
 from ..core.dataset import Dataset
-from ..core.numbers import ONE, QQ, Q, to_float_array
+from ..core.feedforward import FeedForward
+from ..core.numbers import ONE, QQ, Q, exact_dot, to_q
 from ..core.scores import score_matrix
-from ..core.softmax import temperature_bound
+from ..core.state import State
 from ..core.transformer import Transformer
+from ..errors import ConstructionError
 from ..verify.report import verify
 from ..verify.temperature import lemma_bounds, measured_deviation
-from .instances import random_attention_layer
+from .instances import permuted, random_attention_layer, random_transformer
+
+# ----------------------------------------------------------------------------- separation chapter
+
+
+def has_separation_block(b: Build) -> bool:
+    """Whether a build has a separation block (it is omitted when the classes share no token value)."""
+    return isinstance(b.info.get("separation"), dict)
+
+
+@dataclass
+class TieFreeExperiment:
+    """Runs of random rank-one blocks on {a, b} and {a, b, b}: tie-free ones, and the others."""
+
+    tie_free: int  # runs in which no attention layer met a tie between distinct values
+    tie_free_equal: int  # ... and whose outputs agree value by value (the proposition: all of them)
+    tied: int  # runs with such a tie
+    tied_told_apart: int  # ... in which the two outputs differ
+
+
+def tie_free_experiment(trials: int = 60, layers: int = 3, seed: int = 6) -> TieFreeExperiment:
+    """separation chapter: the sequences {a, b} and {a, b, b} through random rank-one blocks.
+
+    Each block is a random bump FF (random direction, width 1/1000, random push) and a rank-one
+    hardmax layer with random v, lambda, rho (small rationals, so ties happen). The exact
+    maximiser sets of every layer say whether a query met a tie between distinct values.
+    """
+    rng = np.random.default_rng(seed)
+
+    def rq(k: int = 9) -> Any:
+        return to_q(f"{int(rng.integers(-k, k + 1))}/{int(rng.integers(1, 5))}")
+
+    tie_free = tie_free_equal = tied = told_apart = 0
+    for _ in range(trials):
+        a, b = [rq(), rq()], [rq(), rq()]
+        if a == b:
+            continue
+        st = State.from_sequences([np.array([a, b], dtype=object), np.array([a, b, b], dtype=object)])
+        no_tie = True
+        for _layer in range(layers):
+            v, u = (rq(), rq()), (rq(), rq())
+            ff = ff_from_neurons(2, bump_neurons(u, st.E[0], to_q("1/1000"), (rq(), rq())))
+            sa = rank_one_sa(v, lam=rq(), rho=rq())
+            st = ff.apply(st)
+            for j in (0, 1):
+                no_tie &= all(len({tuple(st.E[i]) for i in m}) == 1 for m in sa.maximisers(st, j))
+            st = sa.apply(st)
+        out1, out2 = st.sequences()
+        same = [tuple(x) for x in out1] == [tuple(x) for x in out2[:2]] and tuple(out2[2]) == tuple(out2[1])
+        if no_tie:
+            tie_free += 1
+            tie_free_equal += same
+        else:
+            tied += 1
+            told_apart += not same
+    return TieFreeExperiment(tie_free, tie_free_equal, tied, told_apart)
+
+
+def rank_one_refuses(ds: Dataset) -> bool:
+    """separation chapter: True iff the rank-one separation refuses ``ds`` (no token tells two classes apart)."""
+    try:
+        rank_one_separation(start(ds))
+    except ConstructionError:
+        return True
+    return False
+
+
+# ----------------------------------------------------------------------------- interpolation chapter
+
+
+def bump_gap_ratios(ffs: Sequence[FeedForward], relevant: np.ndarray) -> list[Any]:
+    """interpolation chapter: g / omega, exactly, for every trapezoid bump of ``ffs``.
+
+    g is the smallest distance between the bump's centre <u, z> and the projection <u, x> of any
+    other value x of ``relevant`` (the values that exist during the phase), omega the bump's
+    half-width. The exact part of the leader and interpolation lemmas needs g >= omega; the
+    robustness clause needs g >= 3 omega / 2.
+    """
+    values = list({tuple(x) for x in relevant})
+    ratios = []
+    for ff in ffs:
+        for u, uz, omega in trapezoid_bumps(ff):
+            gaps = [abs(exact_dot(u, x) - uz) for x in values]
+            centre = [g for g in gaps if g == 0]
+            if len(centre) != 1:
+                raise ValueError("a bump's centre is not the projection of exactly one relevant value")
+            ratios.append(min((g for g in gaps if g != 0), default=None) / omega)
+    return [r for r in ratios if r is not None]
+
+
+def interpolation_gap_ratios(b: Build) -> list[Any]:
+    """interpolation chapter: :func:`bump_gap_ratios` of the interpolation phase of a hardmax build."""
+    st = b.step("clustering").state
+    relevant = [tuple(st.E[ld.row]) for ld in b.leaders] + [tuple(ld.target) for ld in b.leaders]
+    return bump_gap_ratios(b.step("interpolation").ffs, np.array(relevant, dtype=object))
+
+
+# ----------------------------------------------------------------------------- theorem chapter
+
+
+@dataclass
+class NecessityExperiment:
+    """Random transformers on a sequence, a permutation and a replication of it."""
+
+    runs: int  # transformers checked
+    one_map: int  # runs where the three variants got one value map (the proposition: all)
+    proportions_seen: int  # runs where the same tokens in other proportions got another map
+
+
+def necessity_experiment(count: int, seed: int = 5) -> NecessityExperiment:
+    """theorem chapter: random hardmax transformers (d = 2, 3; 1 to 3 blocks; rank h <= d) on random
+    sequences with repeated tokens (ties), on a permutation, on a replication (X, X) and on a
+    permuted replication; every variant must get the same value map, exactly. As a control, the
+    same tokens in other proportions (one more copy of the first token) may get another map.
+    """
+    rng = np.random.default_rng(seed)
+    one_map = seen = 0
+    for k in range(count):
+        d = int(rng.integers(2, 4))
+        T = random_transformer(d, int(rng.integers(1, 4)), seed=seed * 100_000 + k, h=int(rng.integers(1, d + 1)))
+        X = [[to_q(int(v)) for v in rng.integers(-3, 4, size=d)] for _ in range(int(rng.integers(2, 7)))]
+        X = X + [X[int(i)] for i in rng.integers(0, len(X), size=2)]  # repeated tokens force ties
+        Xa = np.array(X, dtype=object)
+        variants = [Xa, permuted(Xa, rng.permutation(len(X))), np.concatenate([Xa, Xa])]
+        variants.append(permuted(variants[-1], rng.permutation(2 * len(X))))
+        maps = [_value_map(Z, T(Z)) for Z in variants]
+        one_map += all(m == maps[0] for m in maps)
+        other = np.concatenate([Xa, Xa[:1]])
+        seen += _value_map(other, T(other)) != maps[0]
+    return NecessityExperiment(count, one_map, seen)
+
+
+def _value_map(X: np.ndarray, Y: np.ndarray) -> dict | None:
+    """token value -> output value, or None if two equal tokens got different outputs."""
+    vm: dict = {}
+    for x, y in zip(X, Y, strict=True):
+        if vm.setdefault(tuple(x), tuple(y)) != tuple(y):
+            return None
+    return vm
+
 
 __all__ = [
+    "has_separation_block",
+    "tie_free_experiment",
+    "bump_gap_ratios",
+    "necessity_experiment",
     "certify",
+    "rank_one_refuses",
+    "interpolation_gap_ratios",
+    "softmax_temperature_against_n",
+    "depth_width_suite",
     "LemmaExperiment",
     "lemma_experiment",
-    "clustering_sequence",
-    "temperature_against_n",
     "scale_temperature",
     "PRIOR_WORK",
     "prior_parameters",
@@ -61,8 +219,9 @@ def certify(ds: Dataset, family: str = "") -> dict:
         "n_max": max(ds.n),
         "sum_m": ds.sum_m,
         "blocks": b.transformer.num_blocks,
+        "predicted": softmax_blocks(len(b.leaders), b.max_width, separation=has_separation_block(b)),
         "ours": softmax_block_bound(ds.sum_m),
-        "paper": summary_blocks_softmax(ds),
+        "third_party": summary_blocks_softmax(ds),
         "params": b.transformer.num_parameters,
         "tau": info["tau"],
         "tau0": info["tau0"],
@@ -113,35 +272,26 @@ def lemma_experiment(count: int, seed: int = 0, n_max: int = 24) -> LemmaExperim
     return LemmaExperiment(arr[:, 0], arr[:, 1], arr[:, 2], np.array(ratios))
 
 
-def clustering_sequence(rng: np.random.Generator, n: int, d: int = 2, t: int = 3) -> np.ndarray:
-    """A leader t·1 followed by n - 1 random box tokens with coordinates in [1/2, 1) (denominator 64)."""
-    rows = [[Q(t)] * d] + [[Q(int(v), 64) for v in rng.integers(32, 64, size=d)] for _ in range(n - 1)]
-    return np.array(rows, dtype=object)
+def softmax_temperature_against_n(ns: Sequence[int], seed: int = 0) -> dict:
+    """softmax chapter: the temperature bound tau_0 that the softmax construction computes, against n.
 
-
-def temperature_against_n(ns: Sequence[int], delta: float, d: int = 2, t: int = 3, seed: int = 0) -> dict:
-    """softmax chapter: τ_0(δ) of the clustering layer (Q = K = V = I) on sequences of growing length n.
-
-    Also returns the lower model γ_lb / ln((n-1) diam / δ) with γ_lb = (t - 1) d / 2 (the gap bound
-    of the box tokens, coordinates ≥ 1/2) and the float64 deviation at the chosen power-of-two τ.
+    For each n, two sequences of n and n/2 random tokens (coordinates k/997) with m = (2, 1) are
+    constructed with softmax attention; the build records tau_0 from the exact score gaps of its
+    own clustering layer. Returns n, tau_0, gamma_min, the chosen tau and the block count.
     """
-    rng = np.random.default_rng(seed)
-    out: dict = {"n": [], "tau0": [], "tau": [], "model": [], "gamma": [], "deviation": []}
-    sa1 = clustering_sa(d, 1)
+    out: dict = {"n": [], "tau0": [], "gamma": [], "tau": [], "blocks": []}
     for n in ns:
-        X = clustering_sequence(rng, n, d, t)
-        g = layer_gaps(sa1, [X])
-        tau0 = g.tau0(delta)
-        tau = choose_temperature(tau0)
-        Xf = to_float_array(X)
-        dev = float(np.max(np.linalg.norm(clustering_sa(d, tau).forward_float(Xf) - Xf[0], axis=1)))
+        r = np.random.default_rng([seed, n])
+        X = [[f"{int(v)}/997" for v in r.integers(-997, 998, size=2)] for _ in range(n)]
+        ds = Dataset([X, X[: n // 2]], [[[1, 1], [0, 2]], [[2, 0]]])
+        b = build_softmax(ds)
+        info = b.info["softmax"]
         out["n"].append(n)
-        out["tau0"].append(tau0)
-        out["tau"].append(tau)
-        out["gamma"].append(g.gamma_min)
-        out["model"].append(temperature_bound((t - 1) * d / 2, n, 1.0, g.diam, delta))
-        out["deviation"].append(dev)
-    return {k: (np.array(v) if k in ("n", "tau0", "model", "deviation") else v) for k, v in out.items()}
+        out["tau0"].append(info["tau0"])
+        out["gamma"].append(float(info["gamma_min"]))
+        out["tau"].append(info["tau"])
+        out["blocks"].append(b.transformer.num_blocks)
+    return {k: (np.array(v) if k in ("n", "tau0", "gamma") else v) for k, v in out.items()}
 
 
 def scale_temperature(sa: SelfAttention, seqs: Sequence[np.ndarray]) -> Any:
@@ -200,24 +350,55 @@ def same_leaders(base: Dataset, n: int, seed: int = 0) -> Dataset:
 
 
 def count_row(T: Transformer, ds: Dataset) -> dict:
-    """scaling chapter: blocks and parameters of a model next to the third-party summary's count."""
+    """scaling chapter: blocks and parameters of a model next to the count of a third-party summary of the paper."""
     return {
         "N": ds.N,
         "max n": max(ds.n),
         "sum m": ds.sum_m,
         "blocks": T.num_blocks,
-        "paper L (hardmax)": summary_blocks_hardmax(ds),
+        "third-party L (hardmax)": summary_blocks_hardmax(ds),
         "nonzero params": T.num_parameters,
         "d sum m": ds.d * ds.sum_m,
     }
+
+
+def depth_width_suite(datasets: Sequence[tuple[str, Dataset]], widths: Sequence[int | None]) -> list[dict]:
+    """scaling chapter: the depth-width theorem on a suite, one row per (dataset, maximal width).
+
+    Each row: blocks and the theorem's bound 2 + 2 ceil(K / floor(w / 4)) (K <= sum m leader
+    points), the widest FF and the theorem's bound max(w, F), nonzero parameters and the bound
+    of the counts theorem, and whether the exact forward interpolates.
+    """
+    rows = []
+    for name, ds in datasets:
+        for w in widths:
+            b = build_hardmax(ds, max_width=w)
+            T = b.transformer
+            F = separation_features(b)
+            rows.append(
+                {
+                    "family": name,
+                    "max_width": w,
+                    "sum_m": ds.sum_m,
+                    "blocks": T.num_blocks,
+                    "block_bound": hardmax_block_bound(ds.sum_m, w),
+                    "widest": max(blk.ff.width for blk in T.blocks),
+                    "width_bound": None if w is None else max(w, F),
+                    "params": T.num_parameters,
+                    "param_bound": parameter_bound(b),
+                    "exact": verify(T, ds).ok,
+                }
+            )
+    return rows
 
 
 # ----------------------------------------------------------------------------- robustness chapter
 
 
 def trace_table(trace: list) -> str:
-    """Text table of a ``float_trace``: margin, score error, broken/escaped rows, drift, gain."""
-    head = f"{'block':>5} {'SA':>7} {'margin':>8} {'eps':>8} {'broken':>6} {'escaped':>7} {'drift':>8} {'gain':>8}"
+    """robustness chapter: text table of a ``float_trace``: margin, score error, broken/escaped rows, drift, gain."""
+    cols = [("block", 5), ("SA", 7), ("margin", 8), ("score err", 9), ("broken", 6), ("escaped", 7), ("drift", 8)]
+    head = " ".join(f"{name:>{w}}" for name, w in cols) + f" {'gain':>8}"
     lines = [head]
     for t in trace:
         dec = t.margin is not None
@@ -225,5 +406,5 @@ def trace_table(trace: list) -> str:
         e = f"{t.score_error:8.1e}" if dec else ""
         b = f"{t.broken:6d}" if dec else ""
         x = f"{t.escaped:7d}" if dec else ""
-        lines.append(f"{t.block:5d} {t.kind:>7} {m:>8} {e:>8} {b:>6} {x:>7} {t.deviation:8.1e} {t.gain:8.1e}")
+        lines.append(f"{t.block:5d} {t.kind:>7} {m:>8} {e:>9} {b:>6} {x:>7} {t.deviation:8.1e} {t.gain:8.1e}")
     return "\n".join(lines)
