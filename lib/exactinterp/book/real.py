@@ -41,7 +41,7 @@ __all__ = [
     "tokens_by_row",
     "iris_sepals",
     "real_row",
-    "table_text",
+    "table_html",
     "firing_side_errors",
     "value_stats",
 ]
@@ -174,22 +174,43 @@ def real_row(name: str, ds: Dataset, regime: str) -> dict:
     }
 
 
-def table_text(rows: list[dict]) -> str:
-    """The chapter's table as text (one line per model)."""
-    head = (
-        f"{'dataset':14s}{'regime':9s}{'N':>6s}{'Σn':>8s}{'d':>3s}{'blocks':>8s}{'params':>9s}{'bits':>8s}"
-        f"{'build s':>9s}{'verify s':>9s}{'float64':>10s}{'certified':>11s}{'margin':>10s}"
-    )
-    lines = [head]
+def table_html(rows: list[dict]) -> str:
+    """The chapter's table as HTML (one row per model)."""
+    head = [
+        "dataset",
+        "regime",
+        "N",
+        "Σn",
+        "d",
+        "blocks",
+        "nonzero parameters",
+        "bits (num/den)",
+        "construct s",
+        "verify s",
+        "float64 deviation",
+        "certified bound",
+        "hardmax margin",
+    ]
+    body = []
     for r in rows:
-        m = "-" if r["margin"] is None else f"{float(r['margin']):.2g}"
-        bits = f"{r['bits'][0]}/{r['bits'][1]}"
-        lines.append(
-            f"{r['dataset']:14s}{r['regime']:9s}{r['N']:6d}{r['sum_n']:8d}{r['d']:3d}{r['blocks']:8d}"
-            f"{r['parameters']:9d}{bits:>8s}{r['construct_s']:9.1f}{r['verify_s']:9.1f}"
-            f"{r['float_rel']:10.1e}{r['bound_rel']:11.1e}{m:>10s}"
-        )
-    return "\n".join(lines)
+        cells = [
+            r["dataset"],
+            r["regime"],
+            str(r["N"]),
+            str(r["sum_n"]),
+            str(r["d"]),
+            str(r["blocks"]),
+            str(r["parameters"]),
+            f"{r['bits'][0]}/{r['bits'][1]}",
+            f"{r['construct_s']:.1f}",
+            f"{r['verify_s']:.1f}",
+            f"{r['float_rel']:.1e}",
+            f"{r['bound_rel']:.1e}",
+            "-" if r["margin"] is None else f"{float(r['margin']):.2g}",
+        ]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    th = "".join(f"<th>{h}</th>" for h in head)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def firing_side_errors(eps_exponents: tuple[int, ...] = (4, 12, 20, 28, 36)) -> list[dict]:

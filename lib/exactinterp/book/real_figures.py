@@ -17,9 +17,9 @@ def stage_blocks(T: Transformer, n_sep: int, n_leaders: int) -> list[tuple[str, 
     clustered = box + n_leaders
     return [
         ("input", 0),
-        ("after the box", box),
-        ("half of the leaders moved", box + n_leaders // 2),
-        ("after clustering", clustered),
+        ("box", box),
+        ("leaders", box + n_leaders // 2),
+        ("clustered", clustered),
         ("output", T.num_blocks),
     ]
 
@@ -40,15 +40,15 @@ def digits_through_blocks(
     P.style()
     plt = P.plt
     states = list(T.states(ds.inputs))
-    k = len(ds.inputs)
-    fig = plt.figure(figsize=(2.0 * len(stages), 4.3))
-    grid = fig.add_gridspec(2, max(len(stages), k), height_ratios=[1.0, 1.6], hspace=0.35, wspace=0.3)
+    k, cols = len(ds.inputs), max(len(stages), len(ds.inputs))
+    fig = plt.figure(figsize=(P.PAGE_WIDTH, 3.7))
+    grid = fig.add_gridspec(2, cols, height_ratios=[1.0, 1.25], hspace=0.55, wspace=0.12)
     for j in range(k):
         ax = fig.add_subplot(grid[0, j])
         ax.imshow(images[j], cmap="gray_r", vmin=0, vmax=16)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"label {labels[j]}", color=P.COLORS[j % len(P.COLORS)])
+        ax.set_title(str(labels[j]), color=P.COLORS[j % len(P.COLORS)])
     for s, (title, nb) in enumerate(stages):
         ax = fig.add_subplot(grid[1, s])
         st = states[nb]
@@ -56,8 +56,8 @@ def digits_through_blocks(
             pts = _view(st.E[st.seq_slice(j)])
             m = P.MARKERS[j % len(P.MARKERS)]
             ax.scatter(pts[:, 0], pts[:, 1], s=30, marker=m, c=P.COLORS[j % len(P.COLORS)], ec="black", lw=0.4)
-        ax.set_title(f"{title}\n({nb} block{'s' * (nb != 1)})", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.margins(0.15)
-    fig.text(0.5, 0.01, "row coordinate (horizontal) against the mean of the other eight coordinates", ha="center")
+        ax.set_title(f"{title}\n{nb} block{'s' * (nb != 1)}")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.margins(0.18)
     return fig
