@@ -31,7 +31,7 @@ def test_valid_dataset_and_semantics():
         ([[[0, 0], [1, 1]], [[1, 1], [0, 0]]], [[[5, 5], [6, 6]], [[5, 5], [7, 7]]], "sequences 0 and 1"),
         ([[[0, 0], [1, 1]], [[1, 1], [0, 0], [1, 1], [0, 0]]], [[[5, 5]], [[6, 6]]], "same proportions"),
         ([], [], "N = 0"),
-        ([[[0, 0]]], [], "1 input sequences but 0 output"),
+        ([[[0, 0]]], [], "1 input sequence but 0 output sequences"),
         ("abc", [], "must be lists"),
         ([[[0, 0]]], [[[1, 1, 1]]], "expected d = 2"),
     ],

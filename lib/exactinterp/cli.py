@@ -14,12 +14,13 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .construct import ATTENTIONS, construct
-from .core.dataset import Dataset
+from .core.dataset import MAX_MAGNITUDE, Dataset
 from .core.io import atomic_write_text, load_json_exact
 from .core.numbers import Q, q_matrix, q_to_str
 from .core.transformer import Transformer
 from .errors import ConstructionError, InputError, ModelError, NumberError
 from .verify import verify
+from .verify.floats import FLOAT_TOL
 
 FORMATS = """\
 file formats (numbers: JSON integers, decimal literals read exactly as written, or "p/q" strings):
@@ -32,8 +33,22 @@ file formats (numbers: JSON integers, decimal literals read exactly as written, 
            block = SA(FF(x)); FF(x) = eta x + W relu(U x + b); SA(X)_i = rho x_i + V sum_j a_ij x_j.
   input    (run) one sequence [[...], ...], or {"inputs": [X1, ...]} for several.
 
+off the dataset: a model is a function of any input sequence, but the construction guarantees
+  its outputs only on the sequences of its dataset. Elsewhere a hardmax model still returns exact
+  rationals (of a piecewise-affine map that means nothing there), and a softmax model's certified
+  enclosures can be wide: run prints an output that is not an exact rational as a float (the
+  midpoint of its enclosure) when the enclosure is narrow, with a note, and refuses (exit 2)
+  when it is too wide; --float gives the float64 forward instead.
+
+float64: verify also runs the float64 forward of the same weights and warns when it deviates from
+  the targets by more than --float-tol times the data's scale (the largest |target|); the exit code
+  depends on the exact check only. --certify-floats adds a certified bound of that deviation.
+
 exit codes: 0 success, 1 verification failed, 2 invalid input (one line on stderr), 3 internal error.
 """
+
+#: Largest relative radius of a certified enclosure that ``run`` prints as a float (its midpoint).
+RUN_BALL_TOL = 1e-6
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,6 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("model", help="model JSON file")
     v.add_argument("--json", action="store_true", help="print the full report as JSON")
     v.add_argument("--margins", action="store_true", help="also report exact hardmax score margins per layer")
+    v.add_argument(
+        "--float-tol",
+        type=float,
+        default=FLOAT_TOL,
+        help=f"warn when the float64 deviation exceeds this fraction of the data's scale (default {FLOAT_TOL:g})",
+    )
+    v.add_argument(
+        "--certify-floats",
+        action="store_true",
+        help="also compute a certified bound of the float64 deviation (ball arithmetic with float64 rounding)",
+    )
     r = sub.add_parser("run", help="apply a model and print the outputs as JSON", **documented)
     r.add_argument("model", help="model JSON file")
     r.add_argument("input", help="input JSON file: one sequence, or {'inputs': [...]}")
@@ -86,7 +112,26 @@ def _token_json(v: Any) -> Any:
         return int(s) if "/" not in s else s
     if isinstance(v, (float, np.floating)):
         return float(v)
-    return str(v)  # a ball that no snap made exact: its enclosure as text
+    return float(v.mid())  # a narrow ball that no snap made exact: its midpoint (checked by _check_balls)
+
+
+def _check_balls(outs: list[np.ndarray]) -> int:
+    """Number of output entries that are certified balls, not rationals; InputError if one is too wide to print."""
+    balls = 0
+    for j, out in enumerate(outs):
+        for i, tok in enumerate(out):
+            for v in tok:
+                if isinstance(v, (Q, float, np.floating)):
+                    continue
+                balls += 1
+                mid, rad = float(v.mid()), float(v.rad())
+                if not (np.isfinite(mid) and rad <= RUN_BALL_TOL * max(1.0, abs(mid))):
+                    raise InputError(
+                        f"input sequence {j}, token {i}: the certified enclosure of the output is too wide "
+                        f"({v.str(5, radius=True)}); this input is not one the model was built for (a model is "
+                        "certified only on its dataset): use --float for the float64 forward"
+                    )
+    return balls
 
 
 def _cmd_construct(a: argparse.Namespace) -> int:
@@ -112,7 +157,9 @@ def _cmd_construct(a: argparse.Namespace) -> int:
 def _cmd_verify(a: argparse.Namespace) -> int:
     ds = Dataset.from_json(a.data)
     T = Transformer.from_json(a.model)
-    rep = verify(T, ds, progress=_progress(), margins=a.margins)
+    if not a.float_tol > 0:
+        return _fail(f"--float-tol must be positive, not {a.float_tol!r}")
+    rep = verify(T, ds, progress=_progress(), margins=a.margins, float_tol=a.float_tol, certify_floats=a.certify_floats)
     if a.json:
         d = rep.to_dict()
         if rep.margins is not None:
@@ -122,9 +169,11 @@ def _cmd_verify(a: argparse.Namespace) -> int:
         print(rep.summary())
         if rep.margins is not None:
             print(_margins_text(rep.margins))
-        for s in rep.sequences:
-            if not s.ok:
-                print(f"  sequence {s.index}: tokens {s.wrong[:10]} miss their targets", file=sys.stderr)
+        for line in rep.mismatch_lines():
+            print(line, file=sys.stderr)
+    warning = rep.float_warning()
+    if warning:
+        print(f"exactinterp: {warning}", file=sys.stderr)
     return 0 if rep.ok else 1
 
 
@@ -154,12 +203,22 @@ def _cmd_run(a: argparse.Namespace) -> int:
             arr = q_matrix(X)
         except NumberError as exc:
             raise InputError(f"input sequence {j}: {exc}") from None
+        if any(abs(v) > MAX_MAGNITUDE for v in arr.ravel()):
+            raise InputError(f"input sequence {j}: a coordinate exceeds 1e300 in absolute value (not supported)")
         if arr.shape[1] != T.d:
             raise InputError(f"input sequence {j} has tokens of dimension {arr.shape[1]}, the model expects {T.d}")
         arrays.append(arr)
     outs = T.forward_many(arrays, exact=not a.float, progress=_progress())
+    balls = 0 if a.float else _check_balls(outs)
     res = [[[_token_json(v) for v in tok] for tok in out] for out in outs]
     print(json.dumps(res[0] if single else {"outputs": res}))
+    if balls:
+        print(
+            f"exactinterp: note: {balls} output entr{'y is' if balls == 1 else 'ies are'} not exact: printed as "
+            "floats, the midpoints of certified enclosures of relative radius <= 1e-6 (the input is off the "
+            "model's dataset)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -173,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except RecursionError:
         return _fail("input is nested too deeply")
+    except OverflowError:
+        return _fail("a number is too large for float64 (|x| > 1.8e308): the engine keeps float64 shadows")
     except OSError as exc:  # e.g. the output directory does not exist or is not writable
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         return _fail(f"cannot write{where}: {exc.strerror or exc}")

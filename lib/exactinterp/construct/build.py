@@ -66,6 +66,7 @@ class Build:
     filler_tau: Any = ZERO
     max_width: int | None = 4
     progress: bool = False
+    sweep: bool = True  # plan narrow phases as float64-safe sweeps (construct/bumps.py); False: one bump at a time
     steps: list[Step] = field(default_factory=list)
     leaders: list[Leader] = field(default_factory=list)
     info: dict = field(default_factory=dict)
@@ -140,7 +141,9 @@ class Build:
         return True
 
 
-def start(ds: Dataset, *, max_width: int | None = 4, filler_tau: Any = ZERO, progress: bool = False) -> Build:
+def start(
+    ds: Dataset, *, max_width: int | None = 4, filler_tau: Any = ZERO, progress: bool = False, sweep: bool = True
+) -> Build:
     """A new build: the input state, and the classes of sequences with equal token proportions."""
     return Build(
         ds=ds,
@@ -149,6 +152,7 @@ def start(ds: Dataset, *, max_width: int | None = 4, filler_tau: Any = ZERO, pro
         filler_tau=to_q(filler_tau),
         max_width=max_width,
         progress=progress,
+        sweep=sweep,
     )
 
 

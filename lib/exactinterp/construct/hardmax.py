@@ -23,12 +23,20 @@ SEPARATIONS = {"all-tie": separation, "rank-one": rank_one_separation}
 
 
 def build_hardmax(
-    ds: Dataset, *, max_width: int | None = 4, separation_kind: str = "all-tie", progress: bool = False
+    ds: Dataset,
+    *,
+    max_width: int | None = 4,
+    separation_kind: str = "all-tie",
+    progress: bool = False,
+    sweep: bool = True,
 ) -> Build:
-    """Run the steps of the hardmax construction and keep every intermediate state."""
+    """Run the steps of the hardmax construction and keep every intermediate state.
+
+    ``sweep=False`` plans every bump on its own (the float64-unsafe plan, for the chapters' comparison).
+    """
     if separation_kind not in SEPARATIONS:
         raise ValueError(f"unknown separation_kind {separation_kind!r}: choose one of {', '.join(SEPARATIONS)}")
-    b = start(ds, max_width=max_width, progress=progress)
+    b = start(ds, max_width=max_width, progress=progress, sweep=sweep)
     SEPARATIONS[separation_kind](b)  # Step 1: no token value is shared by two classes
     box(b)  # every token into [1/4, 3/4]^d
     leader_selection(b)  # Step 2: leaders to t·1 and to sphere points (bump FFs)

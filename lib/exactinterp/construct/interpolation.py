@@ -23,4 +23,4 @@ def interpolation(b: Build) -> Step:
     if len({z for z, _ in moves}) != len(moves):  # cannot happen by construction; guard anyway
         raise ConstructionError("not supported by this construction: two leaders share a point")
     relevant = np.array(list(dict.fromkeys([z for z, _ in moves] + [t for _, t in moves])), dtype=object)
-    return b.add("interpolation", bump_layers(b, moves, relevant))
+    return b.add("interpolation", bump_layers(b, moves, relevant, phase="interpolation"))

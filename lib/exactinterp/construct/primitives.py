@@ -14,13 +14,14 @@ import numpy as np
 
 from ..core.attention import SelfAttention
 from ..core.feedforward import FeedForward
-from ..core.numbers import ONE, ZERO, to_float_array, to_q
+from ..core.numbers import ONE, ZERO, denominator, numerator, to_float_array, to_q
 
 __all__ = [
     "Neuron",
     "ff_from_neurons",
     "bump_neurons",
     "trapezoid_bumps",
+    "dyadic_centre",
     "kink_profile_neurons",
     "constant_neuron",
     "affine_ff",
@@ -76,7 +77,7 @@ def constant_neuron(shift: Sequence[Any]) -> Neuron:
 
 
 def bump_neurons(
-    u: Sequence[Any], z: Sequence[Any], eps: Any, delta: Sequence[Any], plateau: Any = None
+    u: Sequence[Any], z: Sequence[Any], eps: Any, delta: Sequence[Any], plateau: Any = None, centre: Any = None
 ) -> list[Neuron]:
     """Units adding ``delta * phi(<u, x - z>)``: phi = 1 at 0 and phi = 0 for |t| >= eps.
 
@@ -86,10 +87,15 @@ def bump_neurons(
     equal to 1 on the whole plateau |t| <= p, so a value *near* z (a float rounding of z) moves by
     exactly ``delta`` too and its error is not amplified. Either way the value z moves by exactly
     ``delta`` and every value with |<u, x - z>| >= eps is untouched.
+
+    ``centre`` (default ``<u, z>``) is where the profile is centred on the line t = <u, x>: a
+    dyadic rational near ``<u, z>`` (:func:`dyadic_centre`) makes every bias exactly
+    representable in float64, so that a float forward does not amplify the rounding of the
+    biases by the slope. The caller keeps ``<u, z>`` on the plateau.
     """
     u = tuple(to_q(v) for v in u)
     eps = to_q(eps)
-    uz = sum((a * to_q(b) for a, b in zip(u, z, strict=True)), ZERO)
+    uz = sum((a * to_q(b) for a, b in zip(u, z, strict=True)), ZERO) if centre is None else to_q(centre)
     if plateau is None:
         dl = tuple(to_q(v) / eps for v in delta)
         return [
@@ -105,8 +111,20 @@ def bump_neurons(
     return [Neuron(u, eps - uz, dl), Neuron(u, p - uz, neg), Neuron(u, -p - uz, neg), Neuron(u, -eps - uz, dl)]
 
 
+def dyadic_centre(uz: Any, eps: Any) -> Any:
+    """``uz`` rounded to the nearest multiple of eps / 16: within eps / 32 of it (eps a power of two).
+
+    The biases ``±eps - c`` and ``±eps/2 - c`` of a bump centred at c are then multiples of
+    eps / 16, exactly representable in float64 while ``|c| / eps < 2^48``.
+    """
+    step = to_q(eps) / 16
+    q = to_q(uz) / step
+    n, dn = numerator(q), denominator(q)
+    return to_q((2 * n + dn) // (2 * dn)) * step
+
+
 def trapezoid_bumps(ff: FeedForward) -> list[tuple[tuple, Any, Any]]:
-    """Read back ``(u, <u, z>, eps)`` of each trapezoid (plateau eps / 2) of an FF made of such bumps only."""
+    """Read back ``(u, c, eps)`` of each trapezoid (centre c, plateau 0 < p < eps) of an FF made of such bumps only."""
     if ff.eta != ONE or ff.width % 4:
         raise ValueError("not a layer of four-ReLU trapezoid bumps")
     out = []
@@ -116,7 +134,7 @@ def trapezoid_bumps(ff: FeedForward) -> list[tuple[tuple, Any, Any]]:
         eps, p, uz = (b[0] - b[3]) / 2, (b[1] - b[2]) / 2, -(b[0] + b[3]) / 2
         same_u = all(tuple(r) == u for r in U)
         shape = all(W[k, 0] == -W[k, 1] == -W[k, 2] == W[k, 3] for k in range(ff.d))
-        if not (same_u and shape and eps > 0 and p == eps / 2 and -(b[1] + b[2]) / 2 == uz):
+        if not (same_u and shape and 0 < p < eps and -(b[1] + b[2]) / 2 == uz):
             raise ValueError("not a layer of four-ReLU trapezoid bumps")
         out.append((u, uz, eps))
     return out

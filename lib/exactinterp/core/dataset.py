@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -11,13 +12,22 @@ import numpy as np
 
 from ..errors import DatasetError, InputError, NumberError
 from .io import load_json_exact, write_json
-from .numbers import q_to_str, row_key, to_float_array, to_q
+from .numbers import QQ, denominator, equal_arrays, numerator, q_to_str, row_key, to_float_array, to_q
 
-__all__ = ["Dataset"]
+__all__ = ["Dataset", "FLOAT_MODES", "MAX_MAGNITUDE"]
 
 
 def _token_key(tok: np.ndarray) -> tuple:
     return row_key(tok)
+
+
+#: How float entries (Python or NumPy floats) are read: refused (the default), as their exact binary
+#: value, or as the shortest decimal that rounds to them (the literal of a CSV file, e.g. 0.1 -> 1/10).
+FLOAT_MODES = ("refuse", "exact", "decimal")
+
+#: Largest |coordinate| a dataset may hold: the engine keeps float64 shadows of its exact values
+#: (to propose decisions and for the float64 check), and these must not overflow.
+MAX_MAGNITUDE = QQ(10) ** 300
 
 
 class Dataset:
@@ -25,21 +35,28 @@ class Dataset:
 
     Exact interpolation asks ``T(X^j)_k = y^j_k`` for k ≤ m^j and ``T(X^j)_i = y^j_1`` for every
     other token, so each token *value* of X^j has one target (its value map).
+
+    ``inputs`` and ``outputs`` are lists of sequences (lists of tokens, or 2-D arrays) or 3-D arrays
+    (N, n, d). Numbers are ints, ``"p/q"`` or decimal strings (read exactly), Fractions, rationals;
+    floats only with ``floats="exact"`` (their binary value; ``allow_float=True`` is the same) or
+    ``floats="decimal"`` (the shortest decimal that rounds to them) — see :meth:`from_arrays`.
     """
 
-    def __init__(self, inputs: Any, outputs: Any, *, allow_float: bool = False) -> None:
-        if not isinstance(inputs, (list, tuple)) or not isinstance(outputs, (list, tuple)):
-            raise DatasetError("'inputs' and 'outputs' must be lists of sequences")
+    def __init__(self, inputs: Any, outputs: Any, *, allow_float: bool = False, floats: str | None = None) -> None:
+        mode = floats if floats is not None else ("exact" if allow_float else "refuse")
+        if mode not in FLOAT_MODES:
+            raise ValueError(f"floats must be one of {', '.join(map(repr, FLOAT_MODES))}, not {floats!r}")
+        inputs, outputs = _as_sequences(inputs, "inputs"), _as_sequences(outputs, "outputs")
         if len(inputs) == 0:
             raise DatasetError("the dataset has no sequences (N = 0)")
         if len(inputs) != len(outputs):
-            raise DatasetError(f"{len(inputs)} input sequences but {len(outputs)} output sequences")
+            raise DatasetError(f"{_count(len(inputs), 'input sequence')} but {_count(len(outputs), 'output sequence')}")
         d = None
         self.inputs: list[np.ndarray] = []
         self.outputs: list[np.ndarray] = []
         for kind, seqs, store in (("input", inputs, self.inputs), ("output", outputs, self.outputs)):
             for j, seq in enumerate(seqs):
-                arr, d = _parse_sequence(seq, kind, j, d, allow_float)
+                arr, d = _parse_sequence(seq, kind, j, d, mode)
                 store.append(arr)
         assert d is not None
         if d < 2:
@@ -72,7 +89,16 @@ class Dataset:
         return sum(self.m)
 
     def __repr__(self) -> str:
-        return f"Dataset(N={self.N}, d={self.d}, n={self.n}, m={self.m})"
+        return f"Dataset(N={self.N}, d={self.d}, n={_span(self.n)}, m={_span(self.m)}, sum_m={self.sum_m})"
+
+    def __eq__(self, other: object) -> bool:
+        """Same sequences with the same exact tokens, in the same order (holds after a JSON round trip)."""
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        mine, theirs = self.inputs + self.outputs, other.inputs + other.outputs
+        return self.N == other.N and len(mine) == len(theirs) and equal_arrays(zip(mine, theirs, strict=True))
+
+    __hash__ = None  # mutable arrays inside: equal datasets need not share a hash
 
     # ------------------------------------------------------------------ semantics
     def targets(self, j: int) -> np.ndarray:
@@ -151,6 +177,17 @@ class Dataset:
         return {"inputs": [seq(X) for X in self.inputs], "outputs": [seq(Y) for Y in self.outputs]}
 
     @classmethod
+    def from_arrays(cls, inputs: Any, outputs: Any, *, floats: str = "refuse") -> Dataset:
+        """A dataset from NumPy arrays: ``inputs`` (N, n, d) or a list of (n_j, d) arrays, ``outputs`` likewise.
+
+        Integer arrays are exact as they are. Float arrays need a choice: ``floats="exact"`` reads
+        each float's binary value (0.1 becomes 3602879701896397/2^55), ``floats="decimal"`` the
+        shortest decimal that rounds to it (0.1 becomes 1/10: what a CSV file held). The default
+        refuses floats, naming both options.
+        """
+        return cls(inputs, outputs, floats=floats)
+
+    @classmethod
     def from_dict(cls, data: Any) -> Dataset:
         if not isinstance(data, dict):
             raise DatasetError("a dataset must be a JSON object with 'inputs' and 'outputs'")
@@ -160,8 +197,13 @@ class Dataset:
         return cls(data["inputs"], data["outputs"])
 
     @classmethod
-    def from_json(cls, path_or_text: str | os.PathLike) -> Dataset:
-        """Read a dataset from a path (or from JSON text starting with '{'); every failure is a DatasetError."""
+    def from_json(cls, path_or_text: str | os.PathLike | dict) -> Dataset:
+        """Read a dataset from a path, from JSON text starting with '{', or from an already parsed dict.
+
+        Every failure is a DatasetError.
+        """
+        if isinstance(path_or_text, dict):
+            return cls.from_dict(path_or_text)
         try:
             data = load_json_exact(path_or_text, what="dataset")
         except DatasetError:
@@ -182,7 +224,58 @@ def _fmt(tok: Any) -> str:
     return "(" + ", ".join(q_to_str(v) for v in tok) + ")"
 
 
-def _parse_sequence(seq: Any, kind: str, j: int, d: int | None, allow_float: bool):
+def _count(n: int, noun: str) -> str:
+    """``1 sequence``, ``2 sequences``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _span(values: list[int]) -> str:
+    lo, hi = min(values), max(values)
+    return str(lo) if lo == hi else f"{lo}..{hi}"
+
+
+def _as_sequences(seqs: Any, name: str) -> list:
+    """The list of sequences of ``inputs`` / ``outputs``: a list or tuple, or an array (N, n, d)."""
+    if isinstance(seqs, np.ndarray):
+        if seqs.ndim == 3:
+            return list(seqs)
+        raise DatasetError(
+            f"'{name}' is an array of shape {seqs.shape}: pass a 3-D array (N, n, d) or a list of (n_j, d) arrays"
+        )
+    if not isinstance(seqs, (list, tuple)):
+        raise DatasetError("'inputs' and 'outputs' must be lists of sequences")
+    return list(seqs)
+
+
+def _number(v: Any, mode: str) -> Any:
+    """One coordinate as an exact rational (NumberError with the reason)."""
+    if isinstance(v, (float, np.floating)) and mode == "decimal":
+        if not np.isfinite(v):
+            raise NumberError(f"{float(v)!r} is not a finite number")
+        v = repr(float(v))  # the shortest decimal that rounds to v
+    elif isinstance(v, (float, np.floating)) and mode == "refuse":
+        raise NumberError(
+            f"float {float(v)!r} refused: floats are not exact. Write it as an int, a decimal string such as "
+            '"0.1" or a fraction "p/q", or choose a conversion: Dataset.from_arrays(..., floats="decimal") '
+            '(the shortest decimal, 0.1 -> 1/10) or floats="exact" (the binary value)'
+        )
+    if v is None:
+        raise NumberError("null is not a number (expected an int, a decimal or 'p/q')")
+    if isinstance(v, bool):
+        raise NumberError(f"{str(v).lower()} is a boolean, not a number")
+    q = to_q(v, allow_float=True)
+    if abs(q) > MAX_MAGNITUDE:
+        raise NumberError(f"{_magnitude(q)} is too large: |x| <= 1e300 is supported (float64 shadows would overflow)")
+    return q
+
+
+def _magnitude(q: Any) -> str:
+    """A huge rational in scientific notation (``-1.2e+305``), without a float conversion."""
+    digits = str(abs(numerator(q)) // denominator(q))
+    return f"{'-' if q < 0 else ''}{digits[0]}.{digits[1:3] or '0'}e+{len(digits) - 1}"
+
+
+def _parse_sequence(seq: Any, kind: str, j: int, d: int | None, mode: str):
     if isinstance(seq, np.ndarray):
         seq = seq.tolist() if seq.dtype != object else list(seq)
     if not isinstance(seq, (list, tuple)):
@@ -194,7 +287,13 @@ def _parse_sequence(seq: Any, kind: str, j: int, d: int | None, allow_float: boo
         if isinstance(tok, np.ndarray):
             tok = list(tok)
         if not isinstance(tok, (list, tuple)):
-            raise DatasetError(f"{kind} sequence {j}, token {i}: a token must be a list of numbers")
+            got = "a number" if isinstance(tok, (int, float, str, Decimal)) and not isinstance(tok, bool) else "not"
+            hint = (
+                " (a level of brackets is missing: a sequence is a list of tokens [[x1, ..., xd], ...])"
+                if got == "a number"
+                else ""
+            )
+            raise DatasetError(f"{kind} sequence {j}, token {i}: a token must be a list of numbers{hint}")
         if d is None:
             d = len(tok)
         if len(tok) != d:
@@ -204,7 +303,7 @@ def _parse_sequence(seq: Any, kind: str, j: int, d: int | None, allow_float: boo
         row = []
         for c, v in enumerate(tok):
             try:
-                row.append(to_q(v, allow_float=allow_float))
+                row.append(_number(v, mode))
             except NumberError as exc:
                 raise DatasetError(f"{kind} sequence {j}, token {i}, coordinate {c}: {exc}") from None
         rows.append(row)

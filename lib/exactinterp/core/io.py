@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from .numbers import NonFinite
 
 __all__ = ["load_json_exact", "atomic_write_text", "write_json", "MAX_JSON_BYTES"]
 
@@ -17,12 +18,12 @@ __all__ = ["load_json_exact", "atomic_write_text", "write_json", "MAX_JSON_BYTES
 MAX_JSON_BYTES = 512 * 2**20
 
 
-def _no_constant(name: str) -> Any:
-    raise InputError(f"{name} is not a finite number (JSON must not contain NaN or Infinity)")
-
-
 def load_json_exact(path_or_text: str | os.PathLike | bytes, what: str = "input") -> Any:
-    """Parse JSON with decimal literals kept exact (Decimal); NaN/Infinity refused."""
+    """Parse JSON with decimal literals kept exact (Decimal).
+
+    ``NaN`` and ``Infinity`` literals become :class:`~exactinterp.core.numbers.NonFinite` markers,
+    which every number reader refuses with the place where they stand.
+    """
     if isinstance(path_or_text, (str, os.PathLike)) and not str(path_or_text).lstrip().startswith(("{", "[")):
         path = Path(path_or_text)
         try:
@@ -43,7 +44,7 @@ def load_json_exact(path_or_text: str | os.PathLike | bytes, what: str = "input"
     else:
         text = path_or_text.decode() if isinstance(path_or_text, bytes) else str(path_or_text)
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        return json.loads(text, parse_float=Decimal, parse_constant=NonFinite)
     except json.JSONDecodeError as exc:
         raise InputError(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:

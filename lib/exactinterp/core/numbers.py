@@ -21,6 +21,7 @@ from sympy.polys.domains import QQ
 from ..errors import LayerError, NumberError
 
 __all__ = [
+    "NonFinite",
     "QQ",
     "Q",
     "to_q",
@@ -37,6 +38,7 @@ __all__ = [
     "row_key",
     "exact_dot",
     "is_zero",
+    "equal_arrays",
     "parameter_count",
     "layer_matrix",
 ]
@@ -63,10 +65,16 @@ def _from_decimal(value: Decimal, text: str) -> Any:
     return QQ(frac.numerator, frac.denominator)
 
 
+class NonFinite(str):
+    """A JSON ``NaN``/``Infinity`` literal, kept as a marker by the reader so the error can say where it is."""
+
+
 def to_q(x: Any, *, allow_float: bool = False) -> Any:
     """Parse one exact number: int, ``"p/q"``, decimal literal (read exactly), Fraction, Rational."""
     if isinstance(x, Q):
         return x
+    if isinstance(x, NonFinite):
+        raise NumberError(f"{x} is not a finite number (JSON must not contain NaN or Infinity)")
     if isinstance(x, bool):
         raise NumberError(f"{x!r} is a boolean, not a number")
     if isinstance(x, (int, np.integer)):
@@ -198,6 +206,11 @@ def exact_dot(row: Sequence[Any], x: Sequence[Any]) -> Any:
         if a != 0:
             s = s + a * v
     return s
+
+
+def equal_arrays(pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> bool:
+    """True when every pair of exact arrays has one shape and equal entries."""
+    return all(a.shape == b.shape and bool(np.all(a == b)) for a, b in pairs)
 
 
 def is_zero(a: np.ndarray) -> bool:

@@ -14,7 +14,7 @@ from ..errors import LayerError, ModelError, NumberError
 from .attention import SelfAttention
 from .feedforward import FeedForward
 from .io import load_json_exact, write_json
-from .numbers import max_bits, q_matrix, to_float_array
+from .numbers import equal_arrays, max_bits, q_matrix, to_float_array
 from .state import State
 
 __all__ = ["Block", "Transformer", "FORMAT", "VERSION"]
@@ -207,3 +207,30 @@ class Transformer:
     def from_json(cls, path_or_text: str | os.PathLike) -> Transformer:
         """Read a model from a path (or from JSON text starting with '{')."""
         return cls.from_dict(load_json_exact(path_or_text, what="model"))
+
+    # ------------------------------------------------------------------ repr and equality
+    def __repr__(self) -> str:
+        kind = "hardmax" if self.is_hardmax else "softmax"
+        width = max((b.ff.width for b in self.blocks), default=0)
+        return (
+            f"Transformer(d={self.d}, blocks={self.num_blocks}, {kind}, FF width <= {width}, "
+            f"nonzero parameters={self.num_parameters})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """The same blocks with exactly the same weights (holds after a JSON round trip)."""
+        if not isinstance(other, Transformer):
+            return NotImplemented
+        if self.d != other.d or self.num_blocks != other.num_blocks:
+            return False
+        return all(_same_block(a, b) for a, b in zip(self.blocks, other.blocks, strict=True))
+
+    __hash__ = None  # mutable weights: equal models need not share a hash
+
+
+def _same_block(a: Block, b: Block) -> bool:
+    fa, fb, sa, sb = a.ff, b.ff, a.sa, b.sa
+    scalars = fa.eta == fb.eta and sa.rho == sb.rho and sa.tau == sb.tau
+    return scalars and equal_arrays(
+        [(fa.U, fb.U), (fa.b, fb.b), (fa.W, fb.W), (sa.Q, sb.Q), (sa.K, sb.K), (sa.V, sb.V)]
+    )

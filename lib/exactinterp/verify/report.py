@@ -8,12 +8,16 @@ from typing import Any
 import numpy as np
 
 from ..core.dataset import Dataset
-from ..core.numbers import Q, row_key, to_float_array
+from ..core.numbers import Q, q_to_str, row_key, to_float_array
 from ..core.transformer import Transformer
 from ..errors import InputError
+from .floats import FLOAT_TOL, certified_float_bound, data_scale
 from .margins import hardmax_margins
 
-__all__ = ["verify", "Report", "SequenceReport"]
+__all__ = ["verify", "Report", "SequenceReport", "FLOAT_TOL"]
+
+#: Wrong tokens per sequence whose values (got vs expected) the report keeps.
+MISMATCHES = 5
 
 
 @dataclass
@@ -26,6 +30,7 @@ class SequenceReport:
     undecided: int  # tokens whose enclosure contains the target but is not a point
     wrong: list[int] = field(default_factory=list)  # token indices that miss their target
     float_deviation: float = 0.0
+    mismatches: list[tuple[int, str, str]] = field(default_factory=list)  # (token, got, expected), first few
 
     @property
     def ok(self) -> bool:
@@ -43,6 +48,9 @@ class Report:
     num_blocks: int
     num_parameters: int
     margins: list[Any] | None = None
+    float_scale: float = 1.0  # the data's scale: largest |target| (else largest |input|, else 1)
+    float_tol: float = FLOAT_TOL  # tolerance of the float64 deviation, relative to float_scale
+    float_bound: float | None = None  # certified bound of the float64 deviation (absolute), if computed
 
     @property
     def ok(self) -> bool:
@@ -57,17 +65,49 @@ class Report:
     def failed(self) -> list[int]:
         return [s.index for s in self.sequences if not s.ok]
 
+    @property
+    def float_relative(self) -> float:
+        """The float64 deviation relative to the data's scale."""
+        return self.float_deviation / self.float_scale
+
+    @property
+    def float_ok(self) -> bool:
+        """True when the float64 forward stays within ``float_tol`` of the targets (relative to the scale)."""
+        return self.float_relative <= self.float_tol
+
+    def float_warning(self) -> str | None:
+        """One line when the float64 deviation exceeds the tolerance (None otherwise)."""
+        if self.float_ok:
+            return None
+        return (
+            f"warning: the float64 forward of this model deviates from the targets by {self.float_deviation:.3g} "
+            f"({self.float_relative:.3g} of the data's scale {self.float_scale:.3g}, tolerance {self.float_tol:.3g}); "
+            "the exact verdict above stands, but a float64 deployment of these weights is not accurate"
+        )
+
     def summary(self) -> str:
         kind = "softmax (certified by ball arithmetic)" if self.softmax else "hardmax (exact rationals)"
+        n = len(self.sequences)
         if self.ok:
-            head = f"OK: exact interpolation of {len(self.sequences)} sequences, {kind}"
+            head = f"OK: exact interpolation of {n} sequence{'s' * (n != 1)}, {kind}"
         else:
             und = sum(s.undecided for s in self.sequences)
-            head = f"FAILED: {len(self.failed)} of {len(self.sequences)} sequences not interpolated" + (
-                f" ({und} tokens undecided by the enclosures)" if und else ""
+            head = f"FAILED: {len(self.failed)} of {n} sequence{'s' * (n != 1)} not interpolated" + (
+                f" ({und} token{'s' * (und != 1)} undecided by the enclosures)" if und else ""
             )
         counts = f"{self.num_blocks} blocks, {self.num_parameters} nonzero parameters"
-        return f"{head}; {counts}; float64 max deviation {self.float_deviation:.3g}"
+        bound = "" if self.float_bound is None else f" (certified bound {self.float_bound:.3g})"
+        return f"{head}; {counts}; float64 max deviation {self.float_deviation:.3g}{bound}"
+
+    def mismatch_lines(self, limit: int = 5) -> list[str]:
+        """Got vs expected for the first failing tokens of the first ``limit`` failing sequences."""
+        out = []
+        for s in [s for s in self.sequences if not s.ok][:limit]:
+            for i, got, want in s.mismatches[:3]:
+                out.append(f"  sequence {s.index}, token {i}: got {got}, expected {want}")
+            if not s.mismatches:
+                out.append(f"  sequence {s.index}: output tokens are not the set of targets")
+        return out
 
     def to_dict(self) -> dict:
         return {
@@ -77,6 +117,11 @@ class Report:
             "num_blocks": self.num_blocks,
             "num_parameters": self.num_parameters,
             "float64_max_deviation": self.float_deviation,
+            "float64_relative_deviation": self.float_relative,
+            "float64_scale": self.float_scale,
+            "float64_tolerance": self.float_tol,
+            "float64_ok": self.float_ok,
+            "float64_certified_bound": self.float_bound,
             "failed_sequences": self.failed,
             "sequences": [
                 {
@@ -86,6 +131,7 @@ class Report:
                     "wrong_tokens": s.wrong[:20],
                     "undecided_tokens": s.undecided,
                     "float64_max_deviation": s.float_deviation,
+                    "mismatches": [{"token": i, "got": g, "expected": w} for i, g, w in s.mismatches],
                 }
                 for s in self.sequences
             ],
@@ -101,8 +147,30 @@ def _equal_exact(v: Any, t: Any) -> bool | None:
     return False
 
 
-def verify(T: Transformer, ds: Dataset, *, progress: bool = False, margins: bool = False) -> Report:
-    """Exact interpolation check of ``T`` on ``ds`` (both readings: ARCHITECTURE.md, "Semantics")."""
+def _text(v: Any) -> str:
+    return q_to_str(v) if isinstance(v, Q) else str(v)
+
+
+def _row_text(row: Any) -> str:
+    return "(" + ", ".join(_text(v) for v in row) + ")"
+
+
+def verify(
+    T: Transformer,
+    ds: Dataset,
+    *,
+    progress: bool = False,
+    margins: bool = False,
+    float_tol: float = FLOAT_TOL,
+    certify_floats: bool = False,
+) -> Report:
+    """Exact interpolation check of ``T`` on ``ds`` (both readings: ARCHITECTURE.md, "Semantics").
+
+    The report also holds the float64 forward's deviation from the targets and whether it stays
+    within ``float_tol`` of them, relative to the data's scale (:func:`~exactinterp.verify.floats.data_scale`);
+    ``certify_floats`` adds a certified bound of that deviation
+    (:func:`~exactinterp.verify.floats.certified_float_bound`).
+    """
     if T.d != ds.d:
         raise InputError(f"the model acts on d = {T.d} but the dataset has d = {ds.d}")
     outs = T.forward_many(ds.inputs, exact=True, progress=progress)
@@ -140,6 +208,7 @@ def verify(T: Transformer, ds: Dataset, *, progress: bool = False, margins: bool
                 undecided=undecided,
                 wrong=wrong,
                 float_deviation=dev,
+                mismatches=[(i, _row_text(out[i]), _row_text(tgt[i])) for i in wrong[:MISMATCHES]],
             )
         )
     return Report(
@@ -150,4 +219,7 @@ def verify(T: Transformer, ds: Dataset, *, progress: bool = False, margins: bool
         num_blocks=T.num_blocks,
         num_parameters=T.num_parameters,
         margins=hardmax_margins(T, ds.inputs) if margins else None,
+        float_scale=data_scale(ds),
+        float_tol=float_tol,
+        float_bound=certified_float_bound(T, ds) if certify_floats else None,
     )
