@@ -23,6 +23,21 @@ from .state import State
 __all__ = ["SelfAttention"]
 
 
+def _segment_means_times(F: np.ndarray, offsets: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Row i of sequence j gets ``V mean(X^j)``: sums in row order, then ``V m`` in coordinate order."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    lengths = np.diff(offsets)
+    out = np.zeros_like(F)
+    nz = np.nonzero(lengths)[0]
+    if len(nz) == 0:
+        return out
+    means = np.add.reduceat(F, offsets[nz], axis=0) / lengths[nz, None].astype(F.dtype)
+    mv = means[:, 0:1] * V[:, 0]
+    for k in range(1, F.shape[1]):
+        mv += means[:, k : k + 1] * V[:, k]
+    return np.repeat(mv, lengths[nz], axis=0)
+
+
 @dataclass(eq=False)
 class SelfAttention:
     """``rho x_i + V sum_j a_ij x_j`` with scores ``<Q x_i, K x_j>``; tau = 0 is hardmax."""
@@ -91,16 +106,30 @@ class SelfAttention:
         return A / A.sum(axis=1, keepdims=True)
 
     def forward_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
-        """Float forward of one sequence (n, d) in ``dtype`` (float64 by default)."""
-        X = np.asarray(X, dtype=dtype)
+        """Float forward of one sequence (n, d) in ``dtype`` (float64 by default); may return ``X`` itself."""
+        return self.forward_float_stacked(X, np.array([0, len(X)]), dtype)
+
+    def forward_float_stacked(self, F: np.ndarray, offsets: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float forward of sequences stacked in one (n_total, d) array (sequence j: rows offsets[j]:offsets[j+1]).
+
+        Bit for bit the forward of each sequence on its own: skip and all-tie (mean) layers take one
+        pass over the stack (segment sums in row order), the others one pass per sequence.
+        """
+        F = np.asarray(F, dtype=dtype)
+        rho = dtype(self.rhof)
         if self.kind == "skip":
-            return dtype(self.rhof) * X
+            return F if rho == 1 else rho * F
         V = self.Vf.astype(dtype)
         if self.kind == "mean":
-            return dtype(self.rhof) * X + X.mean(axis=0) @ V.T
-        if self.tauf == 0 and len(X) > 256:
-            return dtype(self.rhof) * X + self._hardmax_mean_float(X) @ V.T
-        return dtype(self.rhof) * X + (self.weights_float(X, dtype) @ X) @ V.T
+            return (F if rho == 1 else rho * F) + _segment_means_times(F, offsets, V)
+        out = np.empty_like(F)
+        for j in range(len(offsets) - 1):
+            X = F[offsets[j] : offsets[j + 1]]
+            if self.tauf == 0 and len(X) > 256:
+                out[offsets[j] : offsets[j + 1]] = rho * X + self._hardmax_mean_float(X) @ V.T
+            else:
+                out[offsets[j] : offsets[j + 1]] = rho * X + (self.weights_float(X, dtype) @ X) @ V.T
+        return out
 
     def _hardmax_mean_float(self, X: np.ndarray) -> np.ndarray:
         """Float hardmax averages (ties by float ==) in O(n k) when keys of largest norm dominate.

@@ -8,6 +8,7 @@ patterns with the identity map cost nothing.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..errors import LayerError
 from .numbers import (
     ONE,
     ZERO,
+    Q,
     exact_dot,
     is_zero,
     layer_matrix,
@@ -33,6 +35,19 @@ from .state import FILTER_SLACK, State, certain_sign, relu_ball
 __all__ = ["FeedForward"]
 
 _U = FILTER_SLACK
+#: Float forward: widths up to this sum their neurons one by one; wider layers use BLAS.
+SEQ_WIDTH = 32
+#: Float forward of wide layers: rows per BLAS call (a fixed shape, so a row's bits never depend
+#: on the rows stacked with it).
+FLOAT_BLOCK = 128
+
+
+def _seq_dot(F: np.ndarray, dirs: np.ndarray) -> np.ndarray:
+    """``F @ dirs.T`` summed in coordinate order (the same bits for a row, whatever the other rows)."""
+    t = F[:, 0:1] * dirs[:, 0]
+    for k in range(1, F.shape[1]):
+        t += F[:, k : k + 1] * dirs[:, k]
+    return t
 
 
 @dataclass(eq=False)
@@ -55,23 +70,25 @@ class _Group:
 
     @classmethod
     def build(cls, ff: FeedForward, ks: list[int]) -> _Group:
+        """Prefix sums over the kinks in increasing order: O(K d) exact additions for K neurons."""
         u = ff.U[ks[0]]
-        kinks = sorted({-ff.b[k] for k in ks})
-        alpha, beta, anz, zero = [], [], [], []
+        by_kink: dict[Any, list[int]] = {}
+        for k in ks:
+            by_kink.setdefault(-ff.b[k], []).append(k)
+        kinks = sorted(by_kink)
         d = ff.d
-        for s in range(len(kinks) + 1):
-            act = [k for k in ks if s > 0 and -ff.b[k] <= kinks[s - 1]]
-            a = np.full(d, ZERO, dtype=object)
-            c = np.full(d, ZERO, dtype=object)
-            for k in act:
+        const = is_zero(u)  # a constant neuron: t = 0 always, so alpha = 0
+        a = np.full(d, ZERO, dtype=object)
+        c = np.full(d, ZERO, dtype=object)
+        alpha, beta = [a.copy()], [c.copy()]
+        for kink in kinks:  # segment s + 1: the neurons of the first s + 1 kinks are active
+            for k in by_kink[kink]:
                 a = a + ff.W[:, k]
                 c = c + ff.W[:, k] * ff.b[k]
-            if is_zero(u):  # a constant neuron: t = 0 always
-                a = np.full(d, ZERO, dtype=object)
-            alpha.append(a)
+            alpha.append(np.full(d, ZERO, dtype=object) if const else a)
             beta.append(c)
-            anz.append(not is_zero(a))
-            zero.append(is_zero(a) and is_zero(c))
+        anz = [not is_zero(v) for v in alpha]
+        zero = [not nz and is_zero(v) for nz, v in zip(anz, beta, strict=True)]
         uf = to_float_array(u)
         return cls(
             u=u,
@@ -86,7 +103,9 @@ class _Group:
         )
 
     def segment(self, t: Any) -> int | None:
-        """Exact segment of t (None for a ball straddling a kink)."""
+        """Exact segment of t (None for a ball straddling a kink): a binary search for a rational."""
+        if isinstance(t, Q):
+            return bisect_left(self.th, t)
         s = 0
         for k in self.th:
             diff = t - k
@@ -140,14 +159,77 @@ class FeedForward:
         return parameter_count((self.U, self.b, self.W), self.eta, dense)
 
     # float forward (float64 by default; float32 rounds the weights too)
-    def forward_float(self, F: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
-        """Float forward in ``dtype`` (weights rounded to ``dtype``)."""
+    def forward_float(self, F: np.ndarray, dtype: Any = np.float64, inplace: bool = False) -> np.ndarray:
+        """Float forward in ``dtype`` (weights rounded to ``dtype``), row by row (may return ``F`` itself;
+        ``inplace``: may overwrite it).
+
+        The rounding is fixed per token, whatever is stacked with it: ``t = <u, x>`` is summed in
+        coordinate order (once per distinct row u of U), the pre-activations are ``t + b``, and the
+        output ``eta x + sum_k relu_k W[:, k]`` sums the neurons in index order when the width is at
+        most :data:`SEQ_WIDTH`, else with BLAS on blocks of exactly :data:`FLOAT_BLOCK` rows. So one
+        sequence, or all sequences stacked, give the same bits. A token with every ReLU off is
+        returned as ``eta x`` (the dense formula adds zeros to it).
+        """
         F = np.asarray(F, dtype=dtype)
-        eta = dtype(self.etaf)
-        if self.width == 0:
-            return eta * F
-        U, b, W = (a.astype(dtype) for a in (self.Uf, self.bf, self.Wf))
-        return eta * F + np.maximum(F @ U.T + b, dtype(0)) @ W.T
+        plan = self._float_plan(dtype)
+        eta = plan["eta"]
+        out = F if eta == 1 else eta * F
+        if plan["W"] is None or len(F) == 0:
+            return out
+        dirs = plan["dirs"]
+        if len(dirs) == 1:  # one direction (a narrow layer): work on a vector
+            t = _seq_dot(F, dirs)[:, 0]
+            rows = np.flatnonzero(t > plan["lo"][0])
+            t = t[rows, None]
+        else:
+            t = _seq_dot(F, dirs)
+            rows = np.flatnonzero((t > plan["lo"]).any(axis=1))
+            t = t[rows][:, plan["gidx"]]
+        if len(rows) == 0:
+            return out
+        acc = self._float_sum(np.maximum(t + plan["b"], dtype(0)), plan["W"], dtype)
+        out = out.copy() if out is F and not inplace else out
+        out[rows] = (F[rows] if eta == 1 else out[rows]) + acc
+        return out
+
+    def _float_sum(self, h: np.ndarray, W: np.ndarray, dtype: Any) -> np.ndarray:
+        """``h @ W.T``: neurons summed in index order (narrow), or BLAS on blocks of FLOAT_BLOCK rows."""
+        if self.width <= SEQ_WIDTH:
+            acc = h[:, 0:1] * W[:, 0]
+            for k in range(1, self.width):
+                acc += h[:, k : k + 1] * W[:, k]
+            return acc
+        acc = np.empty((len(h), self.d), dtype=dtype)
+        blk = np.zeros((FLOAT_BLOCK, self.width), dtype=dtype)
+        for r0 in range(0, len(h), FLOAT_BLOCK):
+            m = min(FLOAT_BLOCK, len(h) - r0)
+            blk[:m] = h[r0 : r0 + m]
+            blk[m:] = 0
+            acc[r0 : r0 + m] = (blk @ W.T)[:m]
+        return acc
+
+    def _float_plan(self, dtype: Any) -> dict:
+        """Weights rounded to ``dtype``, grouped by distinct float rows of U (cached per dtype)."""
+        key = ("float", np.dtype(dtype).str)
+        if key not in self._cache:
+            eta = dtype(self.etaf)
+            if self.width == 0 or not np.any(self.Wf):
+                self._cache[key] = {"eta": eta, "W": None}
+            else:
+                U, b = self.Uf.astype(dtype), self.bf.astype(dtype)
+                dirs, gidx = np.unique(U, axis=0, return_inverse=True)
+                gidx = gidx.ravel()
+                lo = np.full(len(dirs), np.inf, dtype=dtype)  # a row is active iff t > -b_k for some k
+                np.minimum.at(lo, gidx, -b)
+                self._cache[key] = {
+                    "eta": eta,
+                    "dirs": dirs,
+                    "gidx": gidx,
+                    "lo": lo,
+                    "b": b,
+                    "W": self.Wf.astype(dtype),
+                }
+        return self._cache[key]
 
     # exact forward
     def _groups(self) -> list[_Group]:
