@@ -67,16 +67,21 @@ def bump_layers(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarray
     cands = direction_candidates(b.d, count=16, seed=7)
     C = to_float_array(np.array(cands, dtype=object))  # (k, d)
     P = to_float_array(relevant) @ C.T  # (R, k) projections of the relevant values
-    S = np.sort(P, axis=0)
+    order = np.argsort(P, axis=0, kind="stable")
+    S = np.take_along_axis(P, order, axis=0)  # each column sorted
     norms = np.linalg.norm(C, axis=1)
     if b.progress:
         moves = tqdm(moves, desc=f"construct ({b.steps[-1].name} done)", unit="move", leave=False)
-    bumps = [_one_bump(cands, C, norms, P, S, z, dest, relevant) for z, dest in moves]
+    bumps = [_one_bump(cands, C, norms, P, (S, order), z, dest, relevant) for z, dest in moves]
     return [ff_from_neurons(b.d, [n for grp in bumps[g0 : g0 + per] for n in grp]) for g0 in range(0, len(bumps), per)]
 
 
-def _one_bump(cands, C, norms, P, S, z: tuple, dest: tuple, relevant: np.ndarray) -> list:
-    """The neurons of one bump moving z to ``dest``: the best isolating direction, then its slab."""
+def _one_bump(cands, C, norms, P, sorted_P, z: tuple, dest: tuple, relevant: np.ndarray) -> list:
+    """The neurons of one bump moving z to ``dest``: the best isolating direction, then its slab.
+
+    ``sorted_P``: each column of P sorted, and the argsort giving it.
+    """
+    S, rank = sorted_P
     t = to_float_array(np.array(z, dtype=object)) @ C.T
     gaps = np.empty(len(cands))
     active = np.empty(len(cands), dtype=int)  # values on the side where all 4 neurons fire
@@ -101,7 +106,7 @@ def _one_bump(cands, C, norms, P, S, z: tuple, dest: tuple, relevant: np.ndarray
         if not gap > 0:
             continue
         eps = power_of_two_below(gap / 3)
-        if _isolated(cands[c], z, eps, relevant, P[:, c], t[c]):
+        if _isolated(cands[c], z, eps, relevant, P[:, c], t[c], (S[:, c], rank[:, c])):
             u = tuple(-v for v in cands[c]) if flip[c] else cands[c]
             return bump_neurons(u, z, eps, delta, plateau=eps / 2)
     # float64 cannot resolve the gap (values far below the rounding of their magnitude)
@@ -136,12 +141,20 @@ def power_of_two_below_exact(q: Any) -> Any:
     return p
 
 
-def _isolated(u: tuple, z: tuple, eps: Any, relevant: np.ndarray, proj_f: np.ndarray, tz: float) -> bool:
-    """Exact check: every relevant value x != z has |<u, x - z>| >= eps (float filter, exact confirm)."""
+def _isolated(
+    u: tuple, z: tuple, eps: Any, relevant: np.ndarray, proj_f: np.ndarray, tz: float, sorted_proj: tuple
+) -> bool:
+    """Exact check: every relevant value x != z has |<u, x - z>| >= eps (float filter, exact confirm).
+
+    ``sorted_proj`` (``proj_f`` sorted, and the argsort) finds the filter's rows without a pass over all.
+    """
     uz = exact_dot(u, z)
     slack = 2 * float(eps) + 1e-9 * (1.0 + abs(tz))
     zk = tuple(z)
-    for i in np.nonzero(np.abs(proj_f - tz) < slack)[0]:
+    vals, order = sorted_proj
+    wide = slack * (1 + 2**-20) + 1e-300  # a window holding every row the filter below keeps
+    near = np.sort(order[np.searchsorted(vals, tz - wide, "left") : np.searchsorted(vals, tz + wide, "right")])
+    for i in near[np.abs(proj_f[near] - tz) < slack]:
         x = tuple(relevant[i])
         if x != zk and abs(exact_dot(u, x) - uz) < eps:
             return False

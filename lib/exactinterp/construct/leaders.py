@@ -48,19 +48,19 @@ def plan_leaders(b: Build) -> list[Leader]:
     leaders = []
     for c, group in enumerate(b.classes):
         j = group[0]
-        vm = b.ds.value_map(j)  # token value -> target value
         X = b.ds.inputs[j]
+        keys = [row_key(x) for x in X]
+        vm = dict(zip(keys, map(tuple, b.ds.targets(j)), strict=True))  # token value -> target value
         start = b.state.seq_slice(j).start
-        first_tgt = vm[tuple(X[0])]
+        first_tgt = vm[keys[0]]
         leaders.append(Leader(c, start, first_tgt, True))
-        seen = {row_key(X[0])}
-        for i, x in enumerate(X):
-            k = row_key(x)
+        seen = {keys[0]}
+        for i, k in enumerate(keys):
             if k in seen:
                 continue
             seen.add(k)
-            if vm[tuple(x)] != first_tgt:
-                leaders.append(Leader(c, start + i, vm[tuple(x)], False))
+            if vm[k] != first_tgt:
+                leaders.append(Leader(c, start + i, vm[k], False))
     return leaders
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..core.feedforward import FeedForward
-from ..core.numbers import ONE, ZERO, exact_dot, to_q
+from ..core.numbers import ONE, ZERO, exact_dot, row_key, to_q
 from ..core.transformer import Block
 from ..errors import ConstructionError
 from .build import Build, Step, distinct_rows
@@ -51,7 +51,7 @@ def separation(b: Build, *, force: bool = False) -> Step | None:
         return None
     vals_E, vals_F = b.values()
     u, _ = best_direction(vals_F, direction_candidates(b.d, seed=1))
-    proj = {tuple(x): exact_dot(u, x) for x in vals_E}
+    proj = {row_key(x): exact_dot(u, x) for x in vals_E}  # row keys: hashing rationals is slow
     betas = _thresholds(b, proj)
     ff, sa, lam = _feature_layers(b, u, betas)
     b.info["separation"] = {"features": len(betas), "lambda": lam, "u": u}
@@ -65,7 +65,7 @@ def _class_means(b: Build, proj: dict, beta: Any) -> list[Any]:
         rows = b.class_rows(c)
         s = ZERO
         for r in rows:
-            t = proj[tuple(b.state.E[r])] - beta
+            t = proj[row_key(b.state.E[r])] - beta
             if t > 0:
                 s += t
         out.append(s / len(rows))

@@ -9,6 +9,7 @@ token gets the sequence mean), ``rank1`` (h = 1) and ``general``.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,9 @@ from .softmax import apply_softmax
 from .state import State
 
 __all__ = ["SelfAttention"]
+
+#: One checked identity layer per (class, d, tau): SelfAttention.identity copies it.
+_IDENTITIES: dict = {}
 
 
 def _segment_means_times(F: np.ndarray, offsets: np.ndarray, V: np.ndarray) -> np.ndarray:
@@ -79,8 +83,16 @@ class SelfAttention:
     @classmethod
     def identity(cls, d: int, tau: Any = ZERO) -> SelfAttention:
         """rho = 1, V = 0 (and Q = K = 0, h = 1)."""
-        z = np.full((1, d), ZERO, dtype=object)
-        return cls(Q=z, K=z.copy(), V=np.full((d, d), ZERO, dtype=object), rho=ONE, tau=tau)
+        tau = to_q(tau)
+        key = (cls, d, tau)
+        proto = _IDENTITIES.get(key)
+        if proto is None:
+            z = np.full((1, d), ZERO, dtype=object)
+            proto = _IDENTITIES[key] = cls(Q=z, K=z.copy(), V=np.full((d, d), ZERO, dtype=object), rho=ONE, tau=tau)
+        out = copy.copy(proto)  # the checks of __post_init__ ran once; the weights are copied below
+        out.Q, out.K, out.V = proto.Q.copy(), proto.K.copy(), proto.V.copy()
+        out.Qf, out.Kf, out.Vf = proto.Qf.copy(), proto.Kf.copy(), proto.Vf.copy()
+        return out
 
     @property
     def is_hardmax(self) -> bool:
@@ -184,22 +196,35 @@ class SelfAttention:
         out = st if inplace else st.copy()  # rows of a sequence are written after all are computed
         for j in range(st.num_sequences):
             sl = st.seq_slice(j)
-            sets = maximiser_sets(self, st, j)
-            means: dict[tuple[int, ...], np.ndarray] = {}
-            mixed: dict[tuple[int, ...], np.ndarray] = {}  # rho = 0: the output depends on C only
-            rows = np.empty((sl.stop - sl.start, st.d), dtype=object)
-            for r, (i, C) in enumerate(zip(range(sl.start, sl.stop), sets, strict=True)):
-                if C not in means:
-                    tot = st.E[list(C)].sum(axis=0) if len(C) > 1 else st.E[C[0]]
-                    means[C] = tot * (ONE / len(C)) if len(C) > 1 else tot
-                if self.rho == 0:
-                    if C not in mixed:
-                        mixed[C] = self.mix(st.E[i], means[C])
-                    rows[r] = mixed[C]
-                else:
-                    rows[r] = self.mix(st.E[i], means[C])
+            X = st.E[sl]
+            if self.kind == "mean":  # every score ties: one mean per sequence
+                rows = self._mixed(X, X.sum(axis=0) * (ONE / len(X)) if len(X) > 1 else X[0])
+            else:
+                rows = self._hardmax_rows(st.E, sl.start, X, maximiser_sets(self, st, j))
             out.set_rows(np.arange(sl.start, sl.stop), rows, exact=not st.R[sl].any())
         return out
+
+    def _mixed(self, X: np.ndarray, avg: np.ndarray) -> np.ndarray:
+        """``rho x + V avg`` for every row x of ``X`` (one average)."""
+        v = avg * self._v_scalar if self._v_scalar is not None else self.V.dot(avg)
+        if self.rho == 0:
+            return np.tile(v, (len(X), 1))
+        return X * self.rho + v
+
+    def _hardmax_rows(self, E: np.ndarray, start: int, X: np.ndarray, sets: list[tuple[int, ...]]) -> np.ndarray:
+        """Rows of one sequence: tokens sharing a maximiser set C share its mean (computed once)."""
+        by_id: dict[int, list[int]] = {}  # the same tuple object: no need to hash it again
+        by_set: dict[tuple[int, ...], list[int]] = {}
+        for r, C in enumerate(sets):
+            members = by_id.get(id(C))
+            if members is None:
+                members = by_id[id(C)] = by_set.setdefault(C, [])
+            members.append(r)
+        rows = np.empty(X.shape, dtype=object)
+        for C, members in by_set.items():
+            avg = E[list(C)].sum(axis=0) * (ONE / len(C)) if len(C) > 1 else E[C[0]]
+            rows[members] = self._mixed(X[members], avg)
+        return rows
 
     def to_dict(self) -> dict:
         def mat(a):

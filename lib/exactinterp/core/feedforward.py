@@ -39,7 +39,7 @@ _U = FILTER_SLACK
 SEQ_WIDTH = 32
 #: Float forward of wide layers: rows per BLAS call (a fixed shape, so a row's bits never depend
 #: on the rows stacked with it).
-FLOAT_BLOCK = 128
+FLOAT_BLOCK = 64
 
 
 def _seq_dot(F: np.ndarray, dirs: np.ndarray) -> np.ndarray:
@@ -72,19 +72,19 @@ class _Group:
     def build(cls, ff: FeedForward, ks: list[int]) -> _Group:
         """Prefix sums over the kinks in increasing order: O(K d) exact additions for K neurons."""
         u = ff.U[ks[0]]
-        by_kink: dict[Any, list[int]] = {}
-        for k in ks:
-            by_kink.setdefault(-ff.b[k], []).append(k)
-        kinks = sorted(by_kink)
+        b = ff.b
+        by_kink = sorted(ks, key=lambda k: -b[k])  # sorted, not hashed: hashing a rational is slow
         d = ff.d
         const = is_zero(u)  # a constant neuron: t = 0 always, so alpha = 0
         a = np.full(d, ZERO, dtype=object)
         c = np.full(d, ZERO, dtype=object)
-        alpha, beta = [a.copy()], [c.copy()]
-        for kink in kinks:  # segment s + 1: the neurons of the first s + 1 kinks are active
-            for k in by_kink[kink]:
-                a = a + ff.W[:, k]
-                c = c + ff.W[:, k] * ff.b[k]
+        alpha, beta, kinks = [a.copy()], [c.copy()], []
+        for i, k in enumerate(by_kink):  # segment s + 1: the neurons of the first s + 1 kinks are active
+            a = a + ff.W[:, k]
+            c = c + ff.W[:, k] * b[k]
+            if i + 1 < len(by_kink) and b[by_kink[i + 1]] == b[k]:
+                continue  # the next neuron has the same kink
+            kinks.append(-b[k])
             alpha.append(np.full(d, ZERO, dtype=object) if const else a)
             beta.append(c)
         anz = [not is_zero(v) for v in alpha]
@@ -184,27 +184,31 @@ class FeedForward:
         else:
             t = _seq_dot(F, dirs)
             rows = np.flatnonzero((t > plan["lo"]).any(axis=1))
-            t = t[rows][:, plan["gidx"]]
+            t = t[rows]
         if len(rows) == 0:
             return out
-        acc = self._float_sum(np.maximum(t + plan["b"], dtype(0)), plan["W"], dtype)
+        acc = self._float_sum(t, plan, dtype)
         out = out.copy() if out is F and not inplace else out
         out[rows] = (F[rows] if eta == 1 else out[rows]) + acc
         return out
 
-    def _float_sum(self, h: np.ndarray, W: np.ndarray, dtype: Any) -> np.ndarray:
-        """``h @ W.T``: neurons summed in index order (narrow), or BLAS on blocks of FLOAT_BLOCK rows."""
-        if self.width <= SEQ_WIDTH:
-            acc = h[:, 0:1] * W[:, 0]
+    def _float_sum(self, t: np.ndarray, plan: dict, dtype: Any) -> np.ndarray:
+        """``relu(t[:, gidx] + b) @ W.T``: neurons summed in index order (narrow), or BLAS on blocks of
+        exactly FLOAT_BLOCK rows (wide; the pre-activations never exist for more rows than that)."""
+        b, W, gidx = plan["b"], plan["W"], plan["gidx"]
+        if self.width <= SEQ_WIDTH:  # tokens along the fast axis: (w, n) pre-activations, (d, n) sums
+            h = np.maximum(t.T[gidx] + b[:, None], dtype(0))
+            acc = W[:, 0:1] * h[0]
             for k in range(1, self.width):
-                acc += h[:, k : k + 1] * W[:, k]
-            return acc
-        acc = np.empty((len(h), self.d), dtype=dtype)
+                acc += W[:, k : k + 1] * h[k]
+            return acc.T
+        acc = np.empty((len(t), self.d), dtype=dtype)
         blk = np.zeros((FLOAT_BLOCK, self.width), dtype=dtype)
-        for r0 in range(0, len(h), FLOAT_BLOCK):
-            m = min(FLOAT_BLOCK, len(h) - r0)
-            blk[:m] = h[r0 : r0 + m]
+        for r0 in range(0, len(t), FLOAT_BLOCK):
+            m = min(FLOAT_BLOCK, len(t) - r0)
+            np.add(t[r0 : r0 + m][:, gidx], b, out=blk[:m])
             blk[m:] = 0
+            np.maximum(blk, dtype(0), out=blk)
             acc[r0 : r0 + m] = (blk @ W.T)[:m]
         return acc
 
@@ -267,8 +271,10 @@ class FeedForward:
         For each group of neurons sharing a direction u, the float64 shadow locates t = <u, x> among
         the group's kinks; a token within the float error of a kink is located exactly. A group whose
         segment contributes nothing (both sides of a bump, say) costs no exact work, so a token far
-        from every kink with eta = 1 is left untouched. Ball tokens whose segment is uncertain are
-        evaluated with ball ReLUs.
+        from every kink with eta = 1 is left untouched; such tokens are not even visited: the state's
+        projection index along u lists the tokens in the window of the kinks whose segments do
+        something (:meth:`~exactinterp.core.state.State.rows_near`). Ball tokens whose segment is
+        uncertain are evaluated with ball ReLUs.
         """
         st = st if inplace else st.copy()
         if self.width == 0:
@@ -276,26 +282,60 @@ class FeedForward:
                 st.set_rows(np.arange(st.n_total), st.E * self.eta, exact=not st.R.any())
             return st
         groups = self._groups()
-        seg, ball_rows = self._segments(st, groups)
+        rows = self._candidates(st, groups)
+        if len(rows) == 0:
+            return st
+        seg, ball_rows = self._segments(st, groups, rows)
         nonzero = np.zeros(seg.shape, dtype=bool)
         for gi, g in enumerate(groups):
             nonzero[:, gi] = ~g.zero[seg[:, gi]]
-        work = np.nonzero(nonzero.any(axis=1) | (self.eta != 1))[0]
+        local = np.flatnonzero(nonzero.any(axis=1) | (self.eta != 1))
         if ball_rows:
-            work = np.array([i for i in work if i not in ball_rows], dtype=int)
-        if len(work):
-            self._apply_affine(st, work, seg, nonzero)
+            local = np.array([k for k in local if int(rows[k]) not in ball_rows], dtype=int)
+        if len(local):
+            self._apply_affine(st, rows[local], seg[local], nonzero[local])
         for i in sorted(ball_rows):
             self._apply_ball_row(st, i)
         return st
 
-    def _segments(self, st: State, groups: list[_Group]) -> tuple[np.ndarray, set[int]]:
-        """Segment of every token in every group (float filter, exact near kinks); rows of straddling balls."""
-        n, F = st.n_total, st.F
+    def _candidates(self, st: State, groups: list[_Group]) -> np.ndarray:
+        """Sorted rows that may lie in a segment that does something (every row when eta != 1).
+
+        Per group, the segments with a nonzero affine piece span [lo, hi] between two kinks; a row
+        whose float projection is farther than its error bound from that window lies, exactly, in
+        a segment that adds nothing.
+        """
+        everyone = np.arange(st.n_total)
+        fmax, rmax = st.magnitude_bound()
+        if self.eta != 1 or not fmax <= 1e150 or not rmax <= 1e150:
+            return everyone
+        found: list[np.ndarray] = []
+        for g in groups:
+            nz = np.flatnonzero(~g.zero)
+            if len(nz) == 0:
+                continue
+            K = len(g.thf)
+            lo = g.thf[nz[0] - 1] if nz[0] > 0 else -np.inf
+            hi = g.thf[nz[-1]] if nz[-1] < K else np.inf
+            if g.u1 == 0 or (lo == -np.inf and hi == np.inf):
+                return everyone
+            top = max(abs(lo) if lo > -np.inf else 0.0, abs(hi) if hi < np.inf else 0.0)
+            err = 2 * (g.u1 * (2 * _U * fmax + (1 + _U) * rmax) + _U * top) + 1e-300
+            found.append(st.rows_near(g.uf, lo - err, hi + err))
+            if sum(len(f) for f in found) > st.n_total // 4:
+                return everyone  # a pass over all tokens is cheaper than the index
+        return np.unique(np.concatenate(found)) if found else everyone[:0]  # sorted, no repeats
+
+    def _segments(self, st: State, groups: list[_Group], rows: np.ndarray) -> tuple[np.ndarray, set[int]]:
+        """Segment of every token of ``rows`` (sorted) in every group (float filter, exact near kinks).
+
+        Returns the segments (one row per entry of ``rows``) and the rows of straddling balls.
+        """
+        n, F, R = len(rows), st.F[rows], st.R[rows]
         seg = np.zeros((n, len(groups)), dtype=np.int64)
         amb = np.ones((n, len(groups)), dtype=bool)
         if bool(np.all(np.isfinite(F))) and np.abs(F).max(initial=0) <= 1e150:
-            slack = np.abs(F).max(axis=1, initial=0.0) * _U + st.R * (1 + _U)
+            slack = np.abs(F).max(axis=1, initial=0.0) * _U + R * (1 + _U)
             absF = np.abs(F)
             for gi, g in enumerate(groups):
                 t = F @ g.uf
@@ -307,25 +347,28 @@ class FeedForward:
                 near_hi = np.isfinite(hi) & (hi - t <= err + _U * np.abs(np.where(np.isfinite(hi), hi, 0.0)))
                 amb[:, gi] = near_lo | near_hi
         ball_rows: set[int] = set()
-        for rep, members in st.copy_groups(np.nonzero(amb.any(axis=1))[0]):
-            for gi in np.nonzero(amb[rep])[0]:
+        for rep, members in st.copy_groups(rows[np.flatnonzero(amb.any(axis=1))]):
+            here = np.searchsorted(rows, members)
+            for gi in np.flatnonzero(amb[np.searchsorted(rows, rep)]):
                 s = groups[gi].segment(exact_dot(groups[gi].u, st.E[rep]))
                 if s is None:
                     ball_rows.update(int(m) for m in members)
                     break
-                seg[members, gi] = s
+                seg[here, gi] = s
         return seg, ball_rows
 
     def _apply_affine(self, st: State, work: np.ndarray, seg: np.ndarray, nonzero: np.ndarray) -> None:
-        """Rows ``work``: the FF is affine on each combination of segments, x -> A x + c (exact).
+        """Rows ``work`` (sorted; ``seg``, ``nonzero`` aligned with it): the FF is affine on each
+        combination of segments, x -> A x + c (exact).
 
         One product per combination; A has zero rows where a snap flattens, so balls land exactly.
         """
         cgroups = st.copy_groups(work)
         reps = np.array([r for r, _ in cgroups], dtype=int)
+        at = np.searchsorted(work, reps)
         by_key: dict[tuple, list[int]] = {}
-        for r, i in enumerate(reps):
-            by_key.setdefault(tuple((int(gi), int(seg[i, gi])) for gi in np.nonzero(nonzero[i])[0]), []).append(r)
+        for r, i in enumerate(at):
+            by_key.setdefault(tuple((int(gi), int(seg[i, gi])) for gi in np.flatnonzero(nonzero[i])), []).append(r)
         new = np.empty((len(reps), self.d), dtype=object)
         for k, rs in by_key.items():
             A, c = self._affine_piece(k)

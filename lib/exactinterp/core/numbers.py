@@ -121,7 +121,7 @@ if hasattr(QQ(1, 2), "p"):  # flint fmpq: hashing (p, q) is ~8x faster than hash
 
     def row_key(row: Iterable[Any]) -> tuple:
         """Fast exact hashable key of a row of rationals (equal keys iff equal rows)."""
-        return tuple((v.p, v.q) for v in row)
+        return tuple((v.p, v.q) for v in (row.tolist() if isinstance(row, np.ndarray) else row))
 
 else:  # pragma: no cover - gmpy2 / pure-Python ground types hash fast enough
 

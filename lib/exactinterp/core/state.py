@@ -9,14 +9,23 @@ pre-activation, maximiser of a score) is confirmed on the exact values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import flint
 import numpy as np
 
 from .numbers import ZERO, Q, to_float_array
 
-__all__ = ["State", "is_ball", "ball_radius", "certain_sign", "relu_ball", "BALL_PREC", "FILTER_SLACK"]
+__all__ = [
+    "State",
+    "ProjectionIndex",
+    "is_ball",
+    "ball_radius",
+    "certain_sign",
+    "relu_ball",
+    "BALL_PREC",
+    "FILTER_SLACK",
+]
 
 #: Working precision (bits) of ball arithmetic in softmax layers.
 BALL_PREC = 256
@@ -62,18 +71,62 @@ def relu_ball(v: object) -> object:
     return v if v > 0 else ZERO
 
 
+#: An epoch of the projection indexes ends (they are rebuilt when next asked) once more than this
+#: many rows have changed, or n_total / EPOCH_FRACTION if that is larger: every query returns them.
+EPOCH_MIN = 1024
+EPOCH_FRACTION = 16
+
+
+def _bound_of(F: np.ndarray, R: np.ndarray) -> tuple[float, float]:
+    f, r = float(np.abs(F).max(initial=0.0)), float(R.max(initial=0.0))
+    return (f if np.isfinite(f) else np.inf, r if np.isfinite(r) else np.inf)
+
+
+def _max_bound(a: tuple, b: tuple) -> tuple:
+    return (max(a[0], b[0]), max(a[1], b[1]))
+
+
+def _direction_key(u: np.ndarray) -> tuple[bytes, int]:
+    """A key shared by u and -u (their projections are exact negatives of each other), and the sign."""
+    nz = np.flatnonzero(u)
+    sign = -1 if len(nz) and u[nz[0]] < 0 else 1
+    return (u * sign + 0.0).tobytes(), sign  # + 0.0: no negative zeros in the key
+
+
 def _mid_float(v: object) -> float:
     return float(v.mid()) if isinstance(v, flint.arb) else float(v)
 
 
+@dataclass(eq=False)
+class ProjectionIndex:
+    """The float projections ``<u, x>`` of every token, sorted, as they were at one moment of a state.
+
+    A query returns the rows whose projection *was* in a window, plus every row the state lists as
+    changed in the current epoch (the caller re-examines those).
+    """
+
+    order: np.ndarray  # rows sorted by projection
+    values: np.ndarray  # their projections, increasing
+
+
 @dataclass
 class State:
-    """The tokens of N sequences stacked in one (n_total, d) array."""
+    """The tokens of N sequences stacked in one (n_total, d) array.
+
+    Rows change only through :meth:`set_rows` and :meth:`broadcast`, which log them: the layers keep
+    :class:`ProjectionIndex` es of the float shadow to find the few tokens a layer touches without a
+    pass over all tokens (:meth:`rows_near`).
+    """
 
     E: np.ndarray  # object (n_total, d): QQ or arb
     F: np.ndarray  # float64 (n_total, d): rounding of E (midpoints for balls)
     R: np.ndarray  # float64 (n_total,): max radius over the token's entries (0 if rational)
     offsets: np.ndarray  # int (N+1,): sequence j is rows offsets[j]:offsets[j+1]
+    _indexes: dict = field(default_factory=dict, repr=False)  # direction key -> ProjectionIndex
+    _dirty: np.ndarray | None = field(default=None, repr=False)  # bool (n_total,): changed in this epoch
+    _changed_rows: list = field(default_factory=list, repr=False)  # arrays of the rows changed, no repeats
+    _n_changed: int = field(default=0, repr=False)
+    _bound: tuple = field(default=(), repr=False)  # (>= max |F|, >= max R), or () when not known yet
 
     @classmethod
     def from_sequences(cls, seqs: list[np.ndarray]) -> State:
@@ -103,13 +156,73 @@ class State:
         return [self.E[self.seq_slice(j)] for j in range(self.num_sequences)]
 
     def copy(self) -> State:
-        return State(self.E.copy(), self.F.copy(), self.R.copy(), self.offsets.copy())
+        """A copy (the projection indexes are shared: they are never modified, only replaced)."""
+        out = State(self.E.copy(), self.F.copy(), self.R.copy(), self.offsets.copy())
+        if self._indexes:
+            out._indexes, out._changed_rows = dict(self._indexes), list(self._changed_rows)
+            out._n_changed = self._n_changed
+            out._dirty = None if self._dirty is None else self._dirty.copy()
+        out._bound = self._bound
+        return out
 
+    # ------------------------------------------------------------------ change log and projection indexes
+    def _changed(self, idx: np.ndarray) -> None:
+        """Note rows written: the indexes report them until the epoch ends (too many changes)."""
+        idx = np.asarray(idx, dtype=np.int64).ravel()
+        if len(idx) == 0:
+            return
+        if self._bound:
+            self._bound = _max_bound(self._bound, _bound_of(self.F[idx], self.R[idx]))
+        if not self._indexes:
+            return  # nobody to tell
+        if self._dirty is None:
+            self._dirty = np.zeros(self.n_total, dtype=bool)
+        new = np.unique(idx[~self._dirty[idx]])
+        if self._n_changed + len(new) > max(EPOCH_MIN, self.n_total // EPOCH_FRACTION):
+            self._end_epoch()
+            return
+        self._dirty[new] = True
+        self._changed_rows.append(new)
+        self._n_changed += len(new)
+
+    def _end_epoch(self) -> None:
+        """Forget the indexes (rebuilt from the current values when next asked) and the changed rows."""
+        self._indexes.clear()
+        self._dirty, self._changed_rows, self._n_changed = None, [], 0
+
+    def magnitude_bound(self) -> tuple[float, float]:
+        """Upper bounds of max |F| and of max R over all tokens (inf if a float is not finite)."""
+        if not self._bound:
+            self._bound = _bound_of(self.F, self.R)
+        return self._bound
+
+    def rows_near(self, u: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        """Rows whose float projection ``F @ u`` may lie in [lo, hi], plus the rows changed in this epoch
+        (unsorted, possibly repeated).
+
+        ``u`` is a float direction; the window must already include the caller's error bound.
+        """
+        key, sign = _direction_key(u)
+        if sign < 0:
+            lo, hi = -hi, -lo
+        ix = self._indexes.get(key)
+        if ix is None:  # built from the current values; rows changed earlier in the epoch are reported anyway
+            proj = self.F @ (u * sign)
+            order = np.argsort(proj, kind="stable")
+            ix = self._indexes[key] = ProjectionIndex(order, proj[order])
+        a = np.searchsorted(ix.values, lo, "left")
+        b = np.searchsorted(ix.values, hi, "right")
+        if self._n_changed:
+            return np.concatenate([ix.order[a:b], *self._changed_rows])
+        return ix.order[a:b]
+
+    # ------------------------------------------------------------------ writes
     def set_rows(self, idx: np.ndarray, rows: np.ndarray, exact: bool | None = None) -> None:
         """Write rows and refresh their float shadow and radii (``exact=True``: caller knows they are rational)."""
         self.E[idx] = rows
         if len(idx) == 0:
             return
+        self._changed(idx)
         flat = rows.ravel()
         if not exact and any(not isinstance(v, Q) for v in flat):
             self.F[idx] = np.array([_mid_float(v) for v in flat]).reshape(rows.shape)
@@ -156,6 +269,7 @@ class State:
                 self.E[members] = self.E[rep]
                 self.F[members] = self.F[rep]
                 self.R[members] = self.R[rep]
+                self._changed(members)
 
     @property
     def is_exact(self) -> bool:
