@@ -20,10 +20,10 @@ from typing import Any
 import flint
 import numpy as np
 
-from .numbers import exact_dot
+from .numbers import exact_dot, to_float_array
 from .state import FILTER_SLACK, State, certain_sign
 
-__all__ = ["project", "score_matrix", "score_gaps", "maximiser_sets", "ALL_TIED"]
+__all__ = ["project", "score_matrix", "score_gaps", "runner_up_gaps", "maximiser_sets", "ALL_TIED"]
 
 _U = FILTER_SLACK
 
@@ -50,14 +50,53 @@ def score_matrix(sa: Any, X: np.ndarray) -> np.ndarray:
 def score_gaps(sa: Any, X: np.ndarray) -> list[tuple[tuple[int, ...], Any]]:
     """For every token: (maximiser set C_i, exact gap γ_i = best score - best score outside C_i).
 
-    γ_i is ``ALL_TIED`` (None) when every score of the row ties.
+    γ_i is ``ALL_TIED`` (None) when every score of the row ties. Exact, with float64 proposing the
+    maximisers and runner-ups (:func:`runner_up_gaps`): no n×n exact score matrix.
     """
-    out = []
-    for row in score_matrix(sa, X):
-        top = max(row)
-        C = tuple(k for k, v in enumerate(row) if v == top)
-        rest = [v for v in row if v != top]
-        out.append((C, top - max(rest) if rest else ALL_TIED))
+    n = len(X)
+    idx = np.arange(n)
+    if sa.kind in ("skip", "mean"):
+        return [(tuple(range(n)), ALL_TIED)] * n
+    F, R = to_float_array(X), np.zeros(n)
+    sets = _rank1(sa, X, F, R, idx) if sa.kind == "rank1" else _general(sa, X, F, R, idx)
+    return list(zip(sets, runner_up_gaps(sa, X, F, R, sets), strict=True))
+
+
+def runner_up_gaps(sa: Any, E: np.ndarray, F: np.ndarray, R: np.ndarray, sets: list[tuple[int, ...]]) -> list[Any]:
+    """Exact γ_i = s_i,C - max_{k not in C_i} s_ik for one rational sequence (``ALL_TIED`` when C_i is all).
+
+    ``sets`` are the exact maximiser sets (indices into the sequence). Float64 scores propose the
+    runner-ups (keys within twice the score error of the best float score outside C_i); exact
+    scores decide among them. Falls back to the exact score matrix when floats overflow.
+    """
+    n = len(E)
+    A, B = F @ sa.Qf.T, F @ sa.Kf.T
+    err = _score_error(sa, A, B, F, R)
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B)) and np.isfinite(err)):
+        S = score_matrix(sa, E)
+        return [ALL_TIED if len(C) == n else S[i, C[0]] - max(S[i, k] for k in range(n) if k not in C)
+                for i, C in enumerate(sets)]  # fmt: skip
+    qx: dict[int, np.ndarray] = {}
+    kx: dict[int, np.ndarray] = {}
+
+    def score(i: int, k: int) -> Any:
+        if i not in qx:
+            qx[i] = project(sa.Q, E[i])
+        if k not in kx:
+            kx[k] = project(sa.K, E[k])
+        return exact_dot(qx[i], kx[k])
+
+    out: list[Any] = []
+    for c0 in range(0, n, 256):
+        S = A[c0 : c0 + 256] @ B.T
+        for r, row in enumerate(S):
+            i, C = c0 + r, sets[c0 + r]
+            if len(C) == n:
+                out.append(ALL_TIED)
+                continue
+            row[list(C)] = -np.inf
+            near = np.flatnonzero(row >= row.max() - 2 * err)
+            out.append(score(i, C[0]) - max(score(i, int(k)) for k in near))
     return out
 
 
