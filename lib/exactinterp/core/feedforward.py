@@ -347,7 +347,11 @@ class FeedForward:
                 near_hi = np.isfinite(hi) & (hi - t <= err + _U * np.abs(np.where(np.isfinite(hi), hi, 0.0)))
                 amb[:, gi] = near_lo | near_hi
         ball_rows: set[int] = set()
-        for rep, members in st.copy_groups(rows[np.flatnonzero(amb.any(axis=1))]):
+        reps, copies = st.copy_groups(rows[np.flatnonzero(amb.any(axis=1))])
+        members_of = {int(m[0]): m for m in copies}
+        for rep in reps.tolist():
+            members = members_of.get(rep)
+            members = np.array([rep]) if members is None else members
             here = np.searchsorted(rows, members)
             for gi in np.flatnonzero(amb[np.searchsorted(rows, rep)]):
                 s = groups[gi].segment(exact_dot(groups[gi].u, st.E[rep]))
@@ -363,8 +367,7 @@ class FeedForward:
 
         One product per combination; A has zero rows where a snap flattens, so balls land exactly.
         """
-        cgroups = st.copy_groups(work)
-        reps = np.array([r for r, _ in cgroups], dtype=int)
+        reps, cgroups = st.copy_groups(work)
         at = np.searchsorted(work, reps)
         by_key: dict[tuple, list[int]] = {}
         for r, i in enumerate(at):

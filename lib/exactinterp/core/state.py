@@ -232,44 +232,47 @@ class State:
             self.F[idx] = to_float_array(rows)
             self.R[idx] = 0.0
 
-    def copy_groups(self, idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """Group rows ``idx`` by exact value: [(representative, members)].
+    def copy_groups(self, idx: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Group rows ``idx`` by exact value: (one representative per value, sorted; the groups of
+        more than one row, each an array starting with its representative).
 
-        Equal float rows propose a group (cheap, vectorised); exact comparison confirms it. Ball
-        rows are never grouped.
+        Equal float rows propose a group (vectorised); exact comparison confirms it. Ball rows are
+        never grouped.
         """
-        idx = np.asarray(idx, dtype=int)
-        if len(idx) <= 2:
-            return [(int(i), np.array([i])) for i in idx]
+        idx = np.asarray(idx, dtype=np.int64)
+        if len(idx) <= 1:
+            return idx, []
         keys = np.ascontiguousarray(self.F[idx])
         void = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
-        _, inv = np.unique(void, return_inverse=True)
+        _, inv, counts = np.unique(void, return_inverse=True, return_counts=True)
         inv = inv.ravel()
-        order = np.argsort(inv, kind="stable")
-        bounds = np.searchsorted(inv[order], np.arange(inv.max() + 2))
-        out: list[tuple[int, np.ndarray]] = []
-        for g in range(len(bounds) - 1):
-            members = idx[order[bounds[g] : bounds[g + 1]]]
-            rep = int(members[0])
-            if self.R[rep] > 0 or len(members) == 1:
-                out.extend((int(m), np.array([m])) for m in members)
+        multi = counts[inv] > 1
+        if not multi.any():
+            return np.sort(idx), []
+        reps, groups = [idx[~multi]], []
+        sub, sub_inv = idx[multi], inv[multi]
+        order = np.argsort(sub_inv, kind="stable")
+        sub, sub_inv = sub[order], sub_inv[order]
+        for members in np.split(sub, np.flatnonzero(np.diff(sub_inv)) + 1):
+            rep = members[0]
+            if self.R[rep] > 0:
+                reps.append(members)
                 continue
             eq = np.all(self.E[members] == self.E[rep], axis=1) & (self.R[members] == 0)
-            same = members[eq]
-            out.append((rep, np.array(same, dtype=int)))
-            if len(same) != len(members):
-                rest = set(int(m) for m in members) - set(int(m) for m in same)
-                out.extend((m, np.array([m])) for m in sorted(rest))
-        return out
+            reps.append(members[:1])
+            reps.append(members[~eq])  # a different exact value with the same float row: on its own
+            if eq.sum() > 1:
+                groups.append(members[eq])
+        return np.sort(np.concatenate(reps)), groups
 
-    def broadcast(self, groups: list[tuple[int, np.ndarray]]) -> None:
-        """Copy each representative's row onto the other members of its group."""
-        for rep, members in groups:
-            if len(members) > 1:
-                self.E[members] = self.E[rep]
-                self.F[members] = self.F[rep]
-                self.R[members] = self.R[rep]
-                self._changed(members)
+    def broadcast(self, groups: list[np.ndarray]) -> None:
+        """Copy each group's first row (its representative) onto the other rows of the group."""
+        for members in groups:
+            rep, rest = members[0], members[1:]
+            self.E[rest] = self.E[rep]
+            self.F[rest] = self.F[rep]
+            self.R[rest] = self.R[rep]
+            self._changed(rest)
 
     @property
     def is_exact(self) -> bool:
