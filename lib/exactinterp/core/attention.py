@@ -193,16 +193,29 @@ class SelfAttention:
             out = st if inplace else st.copy()
             apply_softmax(self, st, out)
             return out
-        out = st if inplace else st.copy()  # rows of a sequence are written after all are computed
-        for j in range(st.num_sequences):
-            sl = st.seq_slice(j)
-            X = st.E[sl]
-            if self.kind == "mean":  # every score ties: one mean per sequence
-                rows = self._mixed(X, X.sum(axis=0) * (ONE / len(X)) if len(X) > 1 else X[0])
-            else:
-                rows = self._hardmax_rows(st.E, sl.start, X, maximiser_sets(self, st, j))
-            out.set_rows(np.arange(sl.start, sl.stop), rows, exact=not st.R[sl].any())
+        out = st if inplace else st.copy()  # rows are written after all are computed
+        if st.n_total == 0:
+            return out
+        if self.kind == "mean":  # every score ties: one mean per sequence, all sequences at once
+            rows = self._mean_rows(st.E, np.asarray(st.offsets, dtype=np.int64))
+        else:
+            rows = np.empty_like(st.E)
+            for j in range(st.num_sequences):
+                sl = st.seq_slice(j)
+                rows[sl] = self._hardmax_rows(st.E, sl.start, st.E[sl], maximiser_sets(self, st, j))
+        out.set_rows(np.arange(st.n_total), rows, exact=not st.R.any())
         return out
+
+    def _mean_rows(self, E: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """``rho x_i + V mean(X^j)`` for every token of every sequence (exact segment sums)."""
+        lengths = np.diff(offsets)
+        keep = np.flatnonzero(lengths)
+        sums = np.add.reduceat(E, offsets[keep], axis=0)
+        scale = np.array([ONE / int(n) for n in lengths[keep]], dtype=object)[:, None]
+        means = np.where(lengths[keep, None] > 1, sums * scale, sums)  # one token: its own value
+        v = means * self._v_scalar if self._v_scalar is not None else means.dot(self.V.T)
+        v = np.repeat(v, lengths[keep], axis=0)
+        return v if self.rho == 0 else E * self.rho + v
 
     def _mixed(self, X: np.ndarray, avg: np.ndarray) -> np.ndarray:
         """``rho x + V avg`` for every row x of ``X`` (one average)."""
