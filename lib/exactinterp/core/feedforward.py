@@ -221,8 +221,9 @@ class FeedForward:
                 self._cache[key] = {"eta": eta, "W": None}
             else:
                 U, b = self.Uf.astype(dtype), self.bf.astype(dtype)
-                dirs, gidx = np.unique(U, axis=0, return_inverse=True)
-                gidx = gidx.ravel()
+                group: dict[bytes, int] = {}  # distinct rows of U, in order of first appearance
+                gidx = np.array([group.setdefault((row + 0.0).tobytes(), len(group)) for row in U], dtype=np.int64)
+                dirs = U[np.unique(gidx, return_index=True)[1]]
                 lo = np.full(len(dirs), np.inf, dtype=dtype)  # a row is active iff t > -b_k for some k
                 np.minimum.at(lo, gidx, -b)
                 self._cache[key] = {
@@ -245,24 +246,29 @@ class FeedForward:
             self._cache["groups"] = [_Group.build(self, ks) for ks in by_row.values()]
         return self._cache["groups"]
 
-    def _affine_piece(self, key: tuple) -> tuple[np.ndarray | None, np.ndarray]:
-        """(A, c) of ``x -> A x + c`` on a combination of group segments (A None: A = eta I)."""
+    def _affine_piece(self, key: tuple) -> tuple[list, np.ndarray, list[int]]:
+        """``x -> eta x + sum_g (u_g . x) alpha_g + c`` on a combination of group segments.
+
+        Returns the rank-one terms (u_g, alpha_g), c, and the coordinates r where the map is constant
+        (row r of ``A = eta I + sum_g alpha_g u_g^T`` is zero: a snap flattens it), which are set to
+        exactly c_r, even for a ball.
+        """
         hit = self._cache.get(key)
         if hit is None:
             groups = self._groups()
             d = self.d
             c = np.full(d, ZERO, dtype=object)
-            A = None
+            terms = []
+            A = np.full((d, d), ZERO, dtype=object)
+            for r in range(d):
+                A[r, r] = self.eta
             for gi, sg in key:
                 g = groups[gi]
                 c = c + g.beta[sg]
                 if g.alpha_nz[sg]:
-                    if A is None:
-                        A = np.full((d, d), ZERO, dtype=object)
-                        for r in range(d):
-                            A[r, r] = self.eta
+                    terms.append((g.u, g.alpha[sg]))
                     A = A + np.outer(g.alpha[sg], g.u)
-            hit = self._cache[key] = (A, c)
+            hit = self._cache[key] = (terms, c, [r for r in range(d) if is_zero(A[r])])
         return hit
 
     def apply(self, st: State, inplace: bool = False) -> State:
@@ -374,15 +380,14 @@ class FeedForward:
             by_key.setdefault(tuple((int(gi), int(seg[i, gi])) for gi in np.flatnonzero(nonzero[i])), []).append(r)
         new = np.empty((len(reps), self.d), dtype=object)
         for k, rs in by_key.items():
-            A, c = self._affine_piece(k)
+            terms, c, flat = self._affine_piece(k)
             X = st.E[reps[rs]]
-            if A is None:
-                new[rs] = np.tile(c, (len(rs), 1)) if self.eta == 0 else X * self.eta + c
-            else:
-                new[rs] = X.dot(A.T) + c
-                for r in range(self.d):  # a flattened coordinate is exactly c_r, even for a ball
-                    if is_zero(A[r]):
-                        new[rs, r] = c[r]
+            out = X + c if self.eta == 1 else X * self.eta + c
+            for u, alpha in terms:  # rank-one updates: 2d products per token instead of d^2
+                out = out + np.multiply.outer(X.dot(u), alpha)
+            for r in flat:  # a flattened coordinate is exactly c_r, even for a ball
+                out[:, r] = c[r]
+            new[rs] = out
         st.set_rows(reps, new, exact=not st.R[reps].any())
         st.broadcast(cgroups)
 
