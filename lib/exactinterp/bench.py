@@ -55,23 +55,33 @@ def _cpu(fn: Callable, *args: Any, **kw: Any) -> tuple[Any, float]:
 
 
 def digits(limit: int | None = None) -> Dataset:
-    """scikit-learn's bundled digits: image -> 8 tokens (row index, 8 pixel values), target (label, 0, ..., 0).
-
-    Two equal images with different labels cannot be interpolated (a DatasetError): the later one
-    is dropped (the bundled data have none). Nothing is downloaded.
-    """
+    """scikit-learn's bundled digits as row sequences (:func:`image_rows`); nothing is downloaded."""
     from sklearn.datasets import load_digits  # heavy import, only for this benchmark
 
     data = load_digits()
-    images, labels = data.images.astype(int), data.target.astype(int)
-    value = [QQ(k) for k in range(17)]  # pixels 0..16, row indices 0..7, labels 0..9: shared objects
+    return image_rows(data.images.astype(int), data.target.astype(int), limit)
+
+
+def image_rows(images: np.ndarray, labels: np.ndarray, limit: int | None = None) -> Dataset:
+    """Integer images (N, rows, cols) -> N sequences of ``rows`` tokens (row index, pixel values);
+    target of a sequence: the token (label, 0, ..., 0).
+
+    The row index is a coordinate because a transformer without positional encoding sees a
+    sequence as a multiset. Two equal images with different labels cannot be interpolated (a
+    DatasetError): the later one is dropped.
+    """
+    value: dict[int, Any] = {}  # one object per integer: the tokens share their coordinates
+
+    def q(k: int) -> Any:
+        return value.setdefault(k, QQ(k))
+
     first: dict[bytes, int] = {}
     inputs, outputs = [], []
     for img, label in zip(images, labels, strict=True):
         if first.setdefault(img.tobytes(), int(label)) != label:
             continue
-        inputs.append([[value[r]] + [value[int(v)] for v in img[r]] for r in range(img.shape[0])])
-        outputs.append([[value[int(label)]] + [value[0]] * img.shape[1]])
+        inputs.append([[q(r)] + [q(int(v)) for v in img[r]] for r in range(img.shape[0])])
+        outputs.append([[q(int(label))] + [q(0)] * img.shape[1]])
         if limit is not None and len(inputs) >= limit:
             break
     return Dataset(inputs, outputs)

@@ -124,7 +124,7 @@ class State:
     offsets: np.ndarray  # int (N+1,): sequence j is rows offsets[j]:offsets[j+1]
     _indexes: dict = field(default_factory=dict, repr=False)  # direction key -> ProjectionIndex
     _dirty: np.ndarray | None = field(default=None, repr=False)  # bool (n_total,): changed in this epoch
-    _changed_rows: list = field(default_factory=list, repr=False)  # arrays of the rows changed, no repeats
+    _changed_rows: np.ndarray | None = field(default=None, repr=False)  # the rows changed: [:_n_changed]
     _n_changed: int = field(default=0, repr=False)
     _bound: tuple = field(default=(), repr=False)  # (>= max |F|, >= max R), or () when not known yet
 
@@ -159,8 +159,8 @@ class State:
         """A copy (the projection indexes are shared: they are never modified, only replaced)."""
         out = State(self.E.copy(), self.F.copy(), self.R.copy(), self.offsets.copy())
         if self._indexes:
-            out._indexes, out._changed_rows = dict(self._indexes), list(self._changed_rows)
-            out._n_changed = self._n_changed
+            out._indexes, out._n_changed = dict(self._indexes), self._n_changed
+            out._changed_rows = None if self._changed_rows is None else self._changed_rows.copy()
             out._dirty = None if self._dirty is None else self._dirty.copy()
         out._bound = self._bound
         return out
@@ -177,18 +177,25 @@ class State:
             return  # nobody to tell
         if self._dirty is None:
             self._dirty = np.zeros(self.n_total, dtype=bool)
-        new = np.unique(idx[~self._dirty[idx]])
-        if self._n_changed + len(new) > max(EPOCH_MIN, self.n_total // EPOCH_FRACTION):
+        new = idx[~self._dirty[idx]]
+        if len(new) > 1 and not np.all(new[1:] > new[:-1]):
+            new = np.unique(new)
+        n = self._n_changed
+        if n + len(new) > max(EPOCH_MIN, self.n_total // EPOCH_FRACTION):
             self._end_epoch()
             return
+        if self._changed_rows is None or len(self._changed_rows) < n + len(new):
+            grown = np.empty(max(2 * n, n + len(new), 256), dtype=np.int64)
+            grown[:n] = self._changed_rows[:n] if n else grown[:0]
+            self._changed_rows = grown
         self._dirty[new] = True
-        self._changed_rows.append(new)
-        self._n_changed += len(new)
+        self._changed_rows[n : n + len(new)] = new
+        self._n_changed = n + len(new)
 
     def _end_epoch(self) -> None:
         """Forget the indexes (rebuilt from the current values when next asked) and the changed rows."""
         self._indexes.clear()
-        self._dirty, self._changed_rows, self._n_changed = None, [], 0
+        self._dirty, self._changed_rows, self._n_changed = None, None, 0
 
     def magnitude_bound(self) -> tuple[float, float]:
         """Upper bounds of max |F| and of max R over all tokens (inf if a float is not finite)."""
@@ -213,7 +220,7 @@ class State:
         a = np.searchsorted(ix.values, lo, "left")
         b = np.searchsorted(ix.values, hi, "right")
         if self._n_changed:
-            return np.concatenate([ix.order[a:b], *self._changed_rows])
+            return np.concatenate([ix.order[a:b], self._changed_rows[: self._n_changed]])
         return ix.order[a:b]
 
     # ------------------------------------------------------------------ writes
