@@ -216,10 +216,11 @@ def to_float_array(a: np.ndarray) -> np.ndarray:
 
 
 def exact_dot(row: Sequence[Any], x: Sequence[Any]) -> Any:
-    """Exact inner product, skipping zero coefficients of ``row`` (entries may be rationals or balls)."""
+    """Exact inner product, skipping the exactly zero rational coefficients of ``row`` (entries may be
+    rationals or balls; a ball coefficient is always used, even one that contains 0)."""
     s = ZERO
-    for a, v in zip(row, x, strict=True):
-        if a != 0:
+    for a, v in zip(row, x.tolist() if isinstance(x, np.ndarray) else x, strict=True):
+        if type(a) is not Q or a:
             s = s + a * v
     return s
 
