@@ -71,11 +71,19 @@ def _bump_layer(rng: np.random.Generator, E: np.ndarray, d: int) -> FeedForward:
     return ff_from_neurons(d, bump_neurons(u, z, eps, delta, plateau=eps / 2))
 
 
-@pytest.mark.parametrize("epoch_min", [4, 2048])
-def test_event_driven_ff_equals_naive_over_many_layers(monkeypatch, epoch_min):
-    """A chain of bumps applied in place (indexes, epochs, copies) equals the token-by-token definition."""
-    monkeypatch.setattr(state_module, "EPOCH_MIN", epoch_min)  # small: epochs end often
-    rng = np.random.default_rng(epoch_min)
+def _small_index_limits(monkeypatch, merge: int, log: int) -> None:
+    """Merges into the projection indexes after ``merge`` changed rows, logs dropped after ``log``."""
+    monkeypatch.setattr(state_module, "MERGE_MIN", merge)
+    monkeypatch.setattr(state_module, "MERGE_FRACTION", 10**9)
+    monkeypatch.setattr(state_module, "LOG_MIN", log)
+    monkeypatch.setattr(state_module, "LOG_FACTOR", 0)
+
+
+@pytest.mark.parametrize(("merge", "log"), [(1, 10**9), (4, 50), (10**6, 10**9)])
+def test_event_driven_ff_equals_naive_over_many_layers(monkeypatch, merge, log):
+    """A chain of bumps applied in place (indexes, merges, dropped logs, copies) equals the definition."""
+    _small_index_limits(monkeypatch, merge, log)
+    rng = np.random.default_rng(merge)
     d = 3
     seqs = [random_box_tokens(rng, int(n), d, R=2, den=4) for n in rng.integers(5, 30, size=6)]
     st_ = State.from_sequences(seqs)
@@ -107,8 +115,8 @@ def test_narrow_model_forward_equals_layer_by_layer_naive(seed, family):
     assert all(X.tolist() == ds.targets(j).tolist() for j, X in enumerate(got))
 
 
-def test_deep_model_with_small_epochs(monkeypatch):
-    monkeypatch.setattr(state_module, "EPOCH_MIN", 3)
+def test_deep_model_with_small_index_limits(monkeypatch):
+    _small_index_limits(monkeypatch, 3, 40)
     ds = depth(12, seed=3)
     T = construct(ds)
     assert all(X.tolist() == ds.targets(j).tolist() for j, X in enumerate(T.forward_many(ds.inputs)))

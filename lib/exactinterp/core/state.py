@@ -71,10 +71,14 @@ def relu_ball(v: object) -> object:
     return v if v > 0 else ZERO
 
 
-#: An epoch of the projection indexes ends (they are rebuilt when next asked) once more than this
-#: many rows have changed, or n_total / EPOCH_FRACTION if that is larger: every query returns them.
-EPOCH_MIN = 1024
-EPOCH_FRACTION = 16
+#: A projection index takes in the rows changed since it was built (a merge, linear in n_total)
+#: once there are more than MERGE_MIN of them, or n_total / MERGE_FRACTION if that is larger;
+#: until then every query projects them afresh.
+MERGE_MIN = 1024
+MERGE_FRACTION = 16
+#: The change log is dropped (with every index) beyond LOG_FACTOR * n_total rows (or LOG_MIN).
+LOG_MIN = 1 << 16
+LOG_FACTOR = 8
 
 
 def _bound_of(F: np.ndarray, R: np.ndarray) -> tuple[float, float]:
@@ -101,12 +105,31 @@ def _mid_float(v: object) -> float:
 class ProjectionIndex:
     """The float projections ``<u, x>`` of every token, sorted, as they were at one moment of a state.
 
-    A query returns the rows whose projection *was* in a window, plus every row the state lists as
-    changed in the current epoch (the caller re-examines those).
+    ``since`` is the length of the state's change log then: rows logged after it may have moved.
+    An index is never modified (copies of a state share it); a newer one replaces it.
     """
 
     order: np.ndarray  # rows sorted by projection
     values: np.ndarray  # their projections, increasing
+    since: int  # position in the state's change log when the projections were taken
+
+    @classmethod
+    def build(cls, F: np.ndarray, u: np.ndarray, since: int) -> ProjectionIndex:
+        proj = F @ u
+        order = np.argsort(proj, kind="stable")
+        return cls(order, proj[order], since)
+
+    def merged(self, F: np.ndarray, u: np.ndarray, rows: np.ndarray, since: int) -> ProjectionIndex:
+        """The index with ``rows`` re-projected: O(n_total) moves of memory, no sort of everything."""
+        rows = np.unique(rows)
+        moved = np.zeros(len(F), dtype=bool)
+        moved[rows] = True
+        keep = ~moved[self.order]
+        order, values = self.order[keep], self.values[keep]
+        proj = F[rows] @ u
+        s = np.argsort(proj, kind="stable")
+        at = np.searchsorted(values, proj[s], "right")
+        return ProjectionIndex(np.insert(order, at, rows[s]), np.insert(values, at, proj[s]), since)
 
 
 @dataclass
@@ -123,9 +146,8 @@ class State:
     R: np.ndarray  # float64 (n_total,): max radius over the token's entries (0 if rational)
     offsets: np.ndarray  # int (N+1,): sequence j is rows offsets[j]:offsets[j+1]
     _indexes: dict = field(default_factory=dict, repr=False)  # direction key -> ProjectionIndex
-    _dirty: np.ndarray | None = field(default=None, repr=False)  # bool (n_total,): changed in this epoch
-    _changed_rows: np.ndarray | None = field(default=None, repr=False)  # the rows changed: [:_n_changed]
-    _n_changed: int = field(default=0, repr=False)
+    _log: np.ndarray | None = field(default=None, repr=False)  # rows written, in order: [:_n_log]
+    _n_log: int = field(default=0, repr=False)
     _bound: tuple = field(default=(), repr=False)  # (>= max |F|, >= max R), or () when not known yet
 
     @classmethod
@@ -159,43 +181,32 @@ class State:
         """A copy (the projection indexes are shared: they are never modified, only replaced)."""
         out = State(self.E.copy(), self.F.copy(), self.R.copy(), self.offsets.copy())
         if self._indexes:
-            out._indexes, out._n_changed = dict(self._indexes), self._n_changed
-            out._changed_rows = None if self._changed_rows is None else self._changed_rows.copy()
-            out._dirty = None if self._dirty is None else self._dirty.copy()
+            out._indexes, out._n_log = dict(self._indexes), self._n_log
+            out._log = None if self._log is None else self._log[: self._n_log].copy()
         out._bound = self._bound
         return out
 
     # ------------------------------------------------------------------ change log and projection indexes
     def _changed(self, idx: np.ndarray) -> None:
-        """Note rows written: the indexes report them until the epoch ends (too many changes)."""
+        """Log rows written (for the projection indexes) and keep the magnitude bound."""
         idx = np.asarray(idx, dtype=np.int64).ravel()
         if len(idx) == 0:
             return
         if self._bound:
             self._bound = _max_bound(self._bound, _bound_of(self.F[idx], self.R[idx]))
         if not self._indexes:
-            return  # nobody to tell
-        if self._dirty is None:
-            self._dirty = np.zeros(self.n_total, dtype=bool)
-        new = idx[~self._dirty[idx]]
-        if len(new) > 1 and not np.all(new[1:] > new[:-1]):
-            new = np.unique(new)
-        n = self._n_changed
-        if n + len(new) > max(EPOCH_MIN, self.n_total // EPOCH_FRACTION):
-            self._end_epoch()
+            return  # nobody to tell: an index built later starts from the current values
+        n = self._n_log
+        if n + len(idx) > max(LOG_MIN, LOG_FACTOR * self.n_total):
+            self._indexes.clear()  # a long log: rebuild the indexes when next asked
+            self._log, self._n_log = None, 0
             return
-        if self._changed_rows is None or len(self._changed_rows) < n + len(new):
-            grown = np.empty(max(2 * n, n + len(new), 256), dtype=np.int64)
-            grown[:n] = self._changed_rows[:n] if n else grown[:0]
-            self._changed_rows = grown
-        self._dirty[new] = True
-        self._changed_rows[n : n + len(new)] = new
-        self._n_changed = n + len(new)
-
-    def _end_epoch(self) -> None:
-        """Forget the indexes (rebuilt from the current values when next asked) and the changed rows."""
-        self._indexes.clear()
-        self._dirty, self._changed_rows, self._n_changed = None, None, 0
+        if self._log is None or len(self._log) < n + len(idx):
+            grown = np.empty(max(2 * n, n + len(idx), 256), dtype=np.int64)
+            grown[:n] = self._log[:n] if n else grown[:0]
+            self._log = grown
+        self._log[n : n + len(idx)] = idx
+        self._n_log = n + len(idx)
 
     def magnitude_bound(self) -> tuple[float, float]:
         """Upper bounds of max |F| and of max R over all tokens (inf if a float is not finite)."""
@@ -204,24 +215,28 @@ class State:
         return self._bound
 
     def rows_near(self, u: np.ndarray, lo: float, hi: float) -> np.ndarray:
-        """Rows whose float projection ``F @ u`` may lie in [lo, hi], plus the rows changed in this epoch
-        (unsorted, possibly repeated).
+        """Rows whose float projection ``F @ u`` may lie in [lo, hi] (unsorted, possibly repeated).
 
-        ``u`` is a float direction; the window must already include the caller's error bound.
+        ``u`` is a float direction; the window must already include the caller's error bound. The
+        index along u answers for the rows unchanged since it was taken; the rows logged since are
+        projected afresh, and merged into a new index once there are many of them.
         """
         key, sign = _direction_key(u)
+        u = u * sign
         if sign < 0:
             lo, hi = -hi, -lo
         ix = self._indexes.get(key)
-        if ix is None:  # built from the current values; rows changed earlier in the epoch are reported anyway
-            proj = self.F @ (u * sign)
-            order = np.argsort(proj, kind="stable")
-            ix = self._indexes[key] = ProjectionIndex(order, proj[order])
-        a = np.searchsorted(ix.values, lo, "left")
-        b = np.searchsorted(ix.values, hi, "right")
-        if self._n_changed:
-            return np.concatenate([ix.order[a:b], self._changed_rows[: self._n_changed]])
-        return ix.order[a:b]
+        if ix is None:
+            ix = self._indexes[key] = ProjectionIndex.build(self.F, u, self._n_log)
+        pending = self._log[ix.since : self._n_log] if self._n_log > ix.since else None
+        if pending is not None and len(pending) > max(MERGE_MIN, self.n_total // MERGE_FRACTION):
+            ix = self._indexes[key] = ix.merged(self.F, u, pending, self._n_log)
+            pending = None
+        hits = ix.order[np.searchsorted(ix.values, lo, "left") : np.searchsorted(ix.values, hi, "right")]
+        if pending is None:
+            return hits
+        proj = self.F[pending] @ u
+        return np.concatenate([hits, pending[(proj >= lo) & (proj <= hi)]])
 
     # ------------------------------------------------------------------ writes
     def set_rows(self, idx: np.ndarray, rows: np.ndarray, exact: bool | None = None) -> None:
