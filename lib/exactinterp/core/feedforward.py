@@ -42,6 +42,24 @@ SEQ_WIDTH = 32
 FLOAT_BLOCK = 64
 
 
+def _by_piece(seg: np.ndarray) -> dict[tuple, np.ndarray]:
+    """Rows grouped by affine piece: key ((group, segment), ...) over the groups whose segment does
+    something (``seg`` is -1 for the others)."""
+    if len(seg) <= 16:
+        out: dict[tuple, list[int]] = {}
+        for r, row in enumerate(seg.tolist()):
+            out.setdefault(tuple((gi, s) for gi, s in enumerate(row) if s >= 0), []).append(r)
+        return {k: np.array(v) for k, v in out.items()}
+    uniq, inv = np.unique(seg, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    order = np.argsort(inv, kind="stable")
+    parts = np.split(order, np.flatnonzero(np.diff(inv[order])) + 1)
+    return {
+        tuple((gi, s) for gi, s in enumerate(row) if s >= 0): rows
+        for row, rows in zip(uniq.tolist(), parts, strict=True)
+    }
+
+
 def _seq_dot(F: np.ndarray, dirs: np.ndarray) -> np.ndarray:
     """``F @ dirs.T`` summed in coordinate order (the same bits for a row, whatever the other rows)."""
     t = F[:, 0:1] * dirs[:, 0]
@@ -375,11 +393,8 @@ class FeedForward:
         """
         reps, cgroups = st.copy_groups(work)
         at = np.searchsorted(work, reps)
-        by_key: dict[tuple, list[int]] = {}
-        for r, i in enumerate(at):
-            by_key.setdefault(tuple((int(gi), int(seg[i, gi])) for gi in np.flatnonzero(nonzero[i])), []).append(r)
         new = np.empty((len(reps), self.d), dtype=object)
-        for k, rs in by_key.items():
+        for k, rs in _by_piece(np.where(nonzero[at], seg[at], -1)).items():
             terms, c, flat = self._affine_piece(k)
             X = st.E[reps[rs]]
             out = X + c if self.eta == 1 else X * self.eta + c
