@@ -345,7 +345,8 @@ def uniform(N: int, n: int, d: int, m_choices: tuple[int, ...] = (1, 2, 3), seed
     """
     rng = np.random.default_rng(seed)
     ints = rng.integers(-1000, 1001, size=(N, n, d))
-    inputs = [[[QQ(int(v), 100) for v in tok] for tok in X] for X in ints]
+    value = [QQ(k - 1000, 100) for k in range(2001)]  # one object per value: large datasets stay small
+    inputs = [[[value[v] for v in tok] for tok in (X + 1000).tolist()] for X in ints]
     outputs = []
     for _ in range(N):
         m = int(rng.choice(m_choices))

@@ -251,16 +251,21 @@ def _free_bumps(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarray
     cands = direction_candidates(b.d, count=16, seed=7)
     C = to_float_array(np.array(cands, dtype=object))  # (k, d)
     P = to_float_array(relevant) @ C.T  # (R, k) projections of the relevant values
-    S = np.sort(P, axis=0)
+    rank = np.argsort(P, axis=0, kind="stable")
+    S = np.take_along_axis(P, rank, axis=0)  # each column sorted
     cs = np.vstack([np.zeros(len(cands)), np.cumsum(S, axis=0)])  # prefix sums of the sorted columns
     norms = np.linalg.norm(C, axis=1)
     if b.progress:
         moves = tqdm(moves, desc=f"construct ({b.steps[-1].name} done)", unit="move", leave=False)
-    return [_one_bump(cands, C, norms, P, S, cs, z, dest, relevant) for z, dest in moves]
+    return [_one_bump(cands, C, norms, P, (S, rank, cs), z, dest, relevant) for z, dest in moves]
 
 
-def _one_bump(cands, C, norms, P, S, cs, z: tuple, dest: tuple, relevant: np.ndarray) -> list:
-    """The neurons of one bump moving z to ``dest``: the best isolating direction, then its slab."""
+def _one_bump(cands, C, norms, P, sorted_P: tuple, z: tuple, dest: tuple, relevant: np.ndarray) -> list:
+    """The neurons of one bump moving z to ``dest``: the best isolating direction, then its slab.
+
+    ``sorted_P``: each column of P sorted, the argsort giving it, and the prefix sums of the columns.
+    """
+    S, rank, cs = sorted_P
     t = to_float_array(np.array(z, dtype=object)) @ C.T
     gaps = np.empty(len(cands))
     active = np.empty(len(cands))  # error weight of the values on the side where all 4 neurons fire
@@ -288,7 +293,7 @@ def _one_bump(cands, C, norms, P, S, cs, z: tuple, dest: tuple, relevant: np.nda
         if not gap > 0:
             continue
         eps = power_of_two_below(gap / 3)
-        if _isolated(cands[c], z, eps, relevant, P[:, c], t[c]):
+        if _isolated(cands[c], z, eps, relevant, P[:, c], t[c], (S[:, c], rank[:, c])):
             u = tuple(-v for v in cands[c]) if flip[c] else cands[c]
             return _bump(u, z, dest, eps)
     # float64 cannot resolve the gap (values far below the rounding of their magnitude)
@@ -323,17 +328,32 @@ def power_of_two_below_exact(q: Any) -> Any:
     return p
 
 
-def _isolated(u: tuple, z: tuple, eps: Any, relevant: np.ndarray, proj_f: np.ndarray, tz: float) -> bool:
+def _isolated(
+    u: tuple,
+    z: tuple,
+    eps: Any,
+    relevant: np.ndarray,
+    proj_f: np.ndarray,
+    tz: float,
+    sorted_proj: tuple | None = None,
+) -> bool:
     """Exact check: every relevant value x != z has |<u, x - z>| >= 2 eps (float filter, exact confirm).
 
     The slab of half-width eps around the dyadic centre (within eps/32 of <u, z>) then holds z
     alone, with a margin of almost eps on the quiet side for the float forward's rounding.
+    ``sorted_proj`` (``proj_f`` sorted, and the argsort) finds the filter's rows without a pass over all.
     """
     uz = exact_dot(u, z)
     need = 2 * eps
     slack = 4 * float(eps) + 1e-9 * (1.0 + abs(tz))
     zk = tuple(z)
-    for i in np.nonzero(np.abs(proj_f - tz) < slack)[0]:
+    if sorted_proj is None:
+        near = np.arange(len(proj_f))
+    else:
+        vals, order = sorted_proj
+        wide = slack * (1 + 2**-20) + 1e-300  # a window holding every row the filter below keeps
+        near = np.sort(order[np.searchsorted(vals, tz - wide, "left") : np.searchsorted(vals, tz + wide, "right")])
+    for i in near[np.abs(proj_f[near] - tz) < slack]:
         x = tuple(relevant[i])
         if x != zk and abs(exact_dot(u, x) - uz) < need:
             return False

@@ -51,25 +51,30 @@ def separation(b: Build, *, force: bool = False) -> Step | None:
         return None
     vals_E, vals_F = b.values()
     u, _ = best_direction(vals_F, direction_candidates(b.d, seed=1))
-    proj = {row_key(x): exact_dot(u, x) for x in vals_E}
+    proj = {row_key(x): exact_dot(u, x) for x in vals_E}  # row keys: hashing rationals is slow
     betas = _thresholds(b, proj)
     ff, sa, lam = _feature_layers(b, u, betas)
     b.info["separation"] = {"features": len(betas), "lambda": lam, "u": u}
     return b.add("separation", [ff, sa])
 
 
-def _class_means(b: Build, proj: dict, beta: Any) -> list[Any]:
-    """Per class, the mean of relu(<u, x> - beta) over its representative sequence."""
+def _class_means(class_proj: list[list[Any]], beta: Any) -> list[Any]:
+    """Per class, the mean of relu(<u, x> - beta) over its representative sequence (``class_proj``:
+    the projections <u, x> of each class's tokens)."""
     out = []
-    for c in range(len(b.classes)):
-        rows = b.class_rows(c)
+    for projs in class_proj:
         s = ZERO
-        for r in rows:
-            t = proj[row_key(b.state.E[r])] - beta
+        for p in projs:
+            t = p - beta
             if t > 0:
                 s += t
-        out.append(s / len(rows))
+        out.append(s / len(projs))
     return out
+
+
+def _distinct(sig: list[list[Any]]) -> int:
+    """Number of distinct signatures (exact row keys: hashing rationals one by one is slow)."""
+    return len({row_key(s) for s in sig})
 
 
 def _thresholds(b: Build, proj: dict) -> list[Any]:
@@ -83,9 +88,10 @@ def _thresholds(b: Build, proj: dict) -> list[Any]:
     mid = len(cand_beta) // 2
     order = sorted(range(len(cand_beta)), key=lambda i: abs(i - mid))
     sig = [list(b.state.E[b.class_rows(c)].sum(axis=0) * (ONE / len(b.class_rows(c)))) for c in range(len(b.classes))]
+    class_proj = [[proj[row_key(b.state.E[r])] for r in b.class_rows(c)] for c in range(len(b.classes))]
     betas: list[Any] = []
-    while len({row_key(s) for s in sig}) < len(sig):
-        now = len({row_key(s) for s in sig})
+    while _distinct(sig) < len(sig):
+        now = _distinct(sig)
         best = None
         for n_tried, i in enumerate(order):
             beta = cand_beta[i]
@@ -93,8 +99,8 @@ def _thresholds(b: Build, proj: dict) -> list[Any]:
                 continue
             if n_tried >= 24 and best is not None and best[0] > now:
                 break
-            mm = _class_means(b, proj, beta)
-            k = len({row_key((*s, m)) for s, m in zip(sig, mm, strict=True)})
+            mm = _class_means(class_proj, beta)
+            k = _distinct([[*s, m] for s, m in zip(sig, mm, strict=True)])
             if best is None or k > best[0]:
                 best = (k, beta, mm)
             if k == len(sig):

@@ -9,6 +9,7 @@ token gets the sequence mean), ``rank1`` (h = 1) and ``general``.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,24 @@ from .softmax import apply_softmax
 from .state import State
 
 __all__ = ["SelfAttention"]
+
+#: One checked identity layer per (class, d, tau): SelfAttention.identity copies it.
+_IDENTITIES: dict = {}
+
+
+def _segment_means_times(F: np.ndarray, offsets: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Row i of sequence j gets ``V mean(X^j)``: sums in row order, then ``V m`` in coordinate order."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    lengths = np.diff(offsets)
+    out = np.zeros_like(F)
+    nz = np.nonzero(lengths)[0]
+    if len(nz) == 0:
+        return out
+    means = np.add.reduceat(F, offsets[nz], axis=0) / lengths[nz, None].astype(F.dtype)
+    mv = means[:, 0:1] * V[:, 0]
+    for k in range(1, F.shape[1]):
+        mv += means[:, k : k + 1] * V[:, k]
+    return np.repeat(mv, lengths[nz], axis=0)
 
 
 @dataclass(eq=False)
@@ -64,8 +83,16 @@ class SelfAttention:
     @classmethod
     def identity(cls, d: int, tau: Any = ZERO) -> SelfAttention:
         """rho = 1, V = 0 (and Q = K = 0, h = 1)."""
-        z = np.full((1, d), ZERO, dtype=object)
-        return cls(Q=z, K=z.copy(), V=np.full((d, d), ZERO, dtype=object), rho=ONE, tau=tau)
+        tau = to_q(tau)
+        key = (cls, d, tau)
+        proto = _IDENTITIES.get(key)
+        if proto is None:
+            z = np.full((1, d), ZERO, dtype=object)
+            proto = _IDENTITIES[key] = cls(Q=z, K=z.copy(), V=np.full((d, d), ZERO, dtype=object), rho=ONE, tau=tau)
+        out = copy.copy(proto)  # the checks of __post_init__ ran once; the weights are copied below
+        out.Q, out.K, out.V = proto.Q.copy(), proto.K.copy(), proto.V.copy()
+        out.Qf, out.Kf, out.Vf = proto.Qf.copy(), proto.Kf.copy(), proto.Vf.copy()
+        return out
 
     @property
     def is_hardmax(self) -> bool:
@@ -91,16 +118,30 @@ class SelfAttention:
         return A / A.sum(axis=1, keepdims=True)
 
     def forward_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
-        """Float forward of one sequence (n, d) in ``dtype`` (float64 by default)."""
-        X = np.asarray(X, dtype=dtype)
+        """Float forward of one sequence (n, d) in ``dtype`` (float64 by default); may return ``X`` itself."""
+        return self.forward_float_stacked(X, np.array([0, len(X)]), dtype)
+
+    def forward_float_stacked(self, F: np.ndarray, offsets: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        """Float forward of sequences stacked in one (n_total, d) array (sequence j: rows offsets[j]:offsets[j+1]).
+
+        Bit for bit the forward of each sequence on its own: skip and all-tie (mean) layers take one
+        pass over the stack (segment sums in row order), the others one pass per sequence.
+        """
+        F = np.asarray(F, dtype=dtype)
+        rho = dtype(self.rhof)
         if self.kind == "skip":
-            return dtype(self.rhof) * X
+            return F if rho == 1 else rho * F
         V = self.Vf.astype(dtype)
         if self.kind == "mean":
-            return dtype(self.rhof) * X + X.mean(axis=0) @ V.T
-        if self.tauf == 0 and len(X) > 256:
-            return dtype(self.rhof) * X + self._hardmax_mean_float(X) @ V.T
-        return dtype(self.rhof) * X + (self.weights_float(X, dtype) @ X) @ V.T
+            return (F if rho == 1 else rho * F) + _segment_means_times(F, offsets, V)
+        out = np.empty_like(F)
+        for j in range(len(offsets) - 1):
+            X = F[offsets[j] : offsets[j + 1]]
+            if self.tauf == 0 and len(X) > 256:
+                out[offsets[j] : offsets[j + 1]] = rho * X + self._hardmax_mean_float(X) @ V.T
+            else:
+                out[offsets[j] : offsets[j + 1]] = rho * X + (self.weights_float(X, dtype) @ X) @ V.T
+        return out
 
     def _hardmax_mean_float(self, X: np.ndarray) -> np.ndarray:
         """Float hardmax averages (ties by float ==) in O(n k) when keys of largest norm dominate.
@@ -152,25 +193,51 @@ class SelfAttention:
             out = st if inplace else st.copy()
             apply_softmax(self, st, out)
             return out
-        out = st if inplace else st.copy()  # rows of a sequence are written after all are computed
-        for j in range(st.num_sequences):
-            sl = st.seq_slice(j)
-            sets = maximiser_sets(self, st, j)
-            means: dict[tuple[int, ...], np.ndarray] = {}
-            mixed: dict[tuple[int, ...], np.ndarray] = {}  # rho = 0: the output depends on C only
-            rows = np.empty((sl.stop - sl.start, st.d), dtype=object)
-            for r, (i, C) in enumerate(zip(range(sl.start, sl.stop), sets, strict=True)):
-                if C not in means:
-                    tot = st.E[list(C)].sum(axis=0) if len(C) > 1 else st.E[C[0]]
-                    means[C] = tot * (ONE / len(C)) if len(C) > 1 else tot
-                if self.rho == 0:
-                    if C not in mixed:
-                        mixed[C] = self.mix(st.E[i], means[C])
-                    rows[r] = mixed[C]
-                else:
-                    rows[r] = self.mix(st.E[i], means[C])
-            out.set_rows(np.arange(sl.start, sl.stop), rows, exact=not st.R[sl].any())
+        out = st if inplace else st.copy()  # rows are written after all are computed
+        if st.n_total == 0:
+            return out
+        if self.kind == "mean":  # every score ties: one mean per sequence, all sequences at once
+            rows = self._mean_rows(st.E, np.asarray(st.offsets, dtype=np.int64))
+        else:
+            rows = np.empty_like(st.E)
+            for j in range(st.num_sequences):
+                sl = st.seq_slice(j)
+                rows[sl] = self._hardmax_rows(st.E, sl.start, st.E[sl], maximiser_sets(self, st, j))
+        out.set_rows(np.arange(st.n_total), rows, exact=not st.R.any())
         return out
+
+    def _mean_rows(self, E: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """``rho x_i + V mean(X^j)`` for every token of every sequence (exact segment sums)."""
+        lengths = np.diff(offsets)
+        keep = np.flatnonzero(lengths)
+        sums = np.add.reduceat(E, offsets[keep], axis=0)
+        scale = np.array([ONE / int(n) for n in lengths[keep]], dtype=object)[:, None]
+        means = np.where(lengths[keep, None] > 1, sums * scale, sums)  # one token: its own value
+        v = means * self._v_scalar if self._v_scalar is not None else means.dot(self.V.T)
+        v = np.repeat(v, lengths[keep], axis=0)
+        return v if self.rho == 0 else E * self.rho + v
+
+    def _mixed(self, X: np.ndarray, avg: np.ndarray) -> np.ndarray:
+        """``rho x + V avg`` for every row x of ``X`` (one average)."""
+        v = avg * self._v_scalar if self._v_scalar is not None else self.V.dot(avg)
+        if self.rho == 0:
+            return np.tile(v, (len(X), 1))
+        return X * self.rho + v
+
+    def _hardmax_rows(self, E: np.ndarray, start: int, X: np.ndarray, sets: list[tuple[int, ...]]) -> np.ndarray:
+        """Rows of one sequence: tokens sharing a maximiser set C share its mean (computed once)."""
+        by_id: dict[int, list[int]] = {}  # the same tuple object: no need to hash it again
+        by_set: dict[tuple[int, ...], list[int]] = {}
+        for r, C in enumerate(sets):
+            members = by_id.get(id(C))
+            if members is None:
+                members = by_id[id(C)] = by_set.setdefault(C, [])
+            members.append(r)
+        rows = np.empty(X.shape, dtype=object)
+        for C, members in by_set.items():
+            avg = E[list(C)].sum(axis=0) * (ONE / len(C)) if len(C) > 1 else E[C[0]]
+            rows[members] = self._mixed(X[members], avg)
+        return rows
 
     def to_dict(self) -> dict:
         def mat(a):

@@ -20,10 +20,10 @@ from typing import Any
 import flint
 import numpy as np
 
-from .numbers import exact_dot
+from .numbers import Q, exact_dot, to_float_array
 from .state import FILTER_SLACK, State, certain_sign
 
-__all__ = ["project", "score_matrix", "score_gaps", "maximiser_sets", "ALL_TIED"]
+__all__ = ["ExactScores", "project", "score_matrix", "score_gaps", "runner_up_gaps", "maximiser_sets", "ALL_TIED"]
 
 _U = FILTER_SLACK
 
@@ -34,6 +34,44 @@ ALL_TIED = None
 def project(M: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Exact ``M x`` (an object vector) for one token ``x``."""
     return np.array([exact_dot(row, x) for row in M], dtype=object)
+
+
+class ExactScores:
+    """Exact scores ``<Q x_i, K x_k>`` of one sequence on demand.
+
+    The projections ``Q x`` and ``K x`` are computed once, by one flint matrix product each when the
+    tokens are rational (per token otherwise: balls after a softmax layer).
+    """
+
+    def __init__(self, sa: Any, E: np.ndarray) -> None:
+        self.sa, self.E = sa, E
+        self._qx: Any = None
+        self._kx: Any = None
+
+    def _project(self) -> None:
+        E, sa = self.E, self.sa
+        n, d = E.shape
+        if n and all(isinstance(v, Q) for v in E.ravel()):
+            Xm = flint.fmpq_mat(n, d, E.ravel().tolist())
+            self._qx = np.array((Xm * _flint_T(sa, "Q")).entries(), dtype=object).reshape(n, sa.h)
+            self._kx = np.array((Xm * _flint_T(sa, "K")).entries(), dtype=object).reshape(n, sa.h)
+        else:
+            self._qx = np.array([project(sa.Q, x) for x in E], dtype=object).reshape(n, sa.h)
+            self._kx = np.array([project(sa.K, x) for x in E], dtype=object).reshape(n, sa.h)
+
+    def __call__(self, i: int, k: int) -> Any:
+        if self._qx is None:
+            self._project()
+        return exact_dot(self._qx[i], self._kx[k])
+
+
+def _flint_T(sa: Any, name: str) -> Any:
+    """The transpose of ``sa.Q`` or ``sa.K`` as a flint matrix (cached on the layer)."""
+    cache = sa.__dict__.setdefault("_flint_cache", {})
+    if name not in cache:
+        M = getattr(sa, name)
+        cache[name] = flint.fmpq_mat(M.shape[1], M.shape[0], M.T.ravel().tolist())
+    return cache[name]
 
 
 def score_matrix(sa: Any, X: np.ndarray) -> np.ndarray:
@@ -50,14 +88,44 @@ def score_matrix(sa: Any, X: np.ndarray) -> np.ndarray:
 def score_gaps(sa: Any, X: np.ndarray) -> list[tuple[tuple[int, ...], Any]]:
     """For every token: (maximiser set C_i, exact gap γ_i = best score - best score outside C_i).
 
-    γ_i is ``ALL_TIED`` (None) when every score of the row ties.
+    γ_i is ``ALL_TIED`` (None) when every score of the row ties. Exact, with float64 proposing the
+    maximisers and runner-ups (:func:`runner_up_gaps`): no n×n exact score matrix.
     """
-    out = []
-    for row in score_matrix(sa, X):
-        top = max(row)
-        C = tuple(k for k, v in enumerate(row) if v == top)
-        rest = [v for v in row if v != top]
-        out.append((C, top - max(rest) if rest else ALL_TIED))
+    n = len(X)
+    idx = np.arange(n)
+    if sa.kind in ("skip", "mean"):
+        return [(tuple(range(n)), ALL_TIED)] * n
+    F, R = to_float_array(X), np.zeros(n)
+    sets = _rank1(sa, X, F, R, idx) if sa.kind == "rank1" else _general(sa, X, F, R, idx)
+    return list(zip(sets, runner_up_gaps(sa, X, F, R, sets), strict=True))
+
+
+def runner_up_gaps(sa: Any, E: np.ndarray, F: np.ndarray, R: np.ndarray, sets: list[tuple[int, ...]]) -> list[Any]:
+    """Exact γ_i = s_i,C - max_{k not in C_i} s_ik for one rational sequence (``ALL_TIED`` when C_i is all).
+
+    ``sets`` are the exact maximiser sets (indices into the sequence). Float64 scores propose the
+    runner-ups (keys within twice the score error of the best float score outside C_i); exact
+    scores decide among them. Falls back to the exact score matrix when floats overflow.
+    """
+    n = len(E)
+    A, B = F @ sa.Qf.T, F @ sa.Kf.T
+    err = _score_error(sa, A, B, F, R)
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B)) and np.isfinite(err)):
+        S = score_matrix(sa, E)
+        return [ALL_TIED if len(C) == n else S[i, C[0]] - max(S[i, k] for k in range(n) if k not in C)
+                for i, C in enumerate(sets)]  # fmt: skip
+    score = ExactScores(sa, E)
+    out: list[Any] = []
+    for c0 in range(0, n, 256):
+        S = A[c0 : c0 + 256] @ B.T
+        for r, row in enumerate(S):
+            i, C = c0 + r, sets[c0 + r]
+            if len(C) == n:
+                out.append(ALL_TIED)
+                continue
+            row[list(C)] = -np.inf
+            near = np.flatnonzero(row >= row.max() - 2 * err)
+            out.append(score(i, C[0]) - max(score(i, int(k)) for k in near))
     return out
 
 
@@ -133,11 +201,11 @@ def _score_error(sa: Any, A: np.ndarray, B: np.ndarray, F: np.ndarray, R: np.nda
     return 4 * err + 1e-300
 
 
-def _candidate_rows(A: np.ndarray, B: np.ndarray, err: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Per query: (float scores, key indices) that must hold every maximiser.
+def _candidate_scores(A: np.ndarray, B: np.ndarray, err: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Float scores of every query against the keys of largest norm: (scores, those keys, certain).
 
-    Keys of largest norm are the candidates; a query whose best candidate beats every other key's
-    Cauchy-Schwarz bound keeps only the candidates, the others get their full row.
+    A query is *certain* when its best candidate beats every other key's Cauchy-Schwarz bound:
+    its maximisers are among the candidates. The others need their full row.
     """
     n = len(A)
     bnorm = np.sqrt((B * B).sum(axis=1))
@@ -149,39 +217,42 @@ def _candidate_rows(A: np.ndarray, B: np.ndarray, err: float) -> dict[int, tuple
         cert = Sc.max(axis=1) - err > np.sqrt((A * A).sum(axis=1)) * rest_norm + err
     else:
         cert = np.ones(n, dtype=bool)
-    rows = {i: (Sc[i], cand) for i in np.nonzero(cert)[0].tolist()}
-    full_rows = np.nonzero(~cert)[0]
-    everyone = np.arange(n)
-    for c0 in range(0, len(full_rows), 256):
-        chunk = full_rows[c0 : c0 + 256]
-        blk = A[chunk] @ B.T
-        rows.update({int(i): (blk[r], everyone) for r, i in enumerate(chunk)})
-    return rows
+    return Sc, cand, cert
 
 
 def _general(sa: Any, E: np.ndarray, F: np.ndarray, R: np.ndarray, idx: np.ndarray) -> list[tuple[int, ...]]:
-    """Full-rank scores: float candidates near the best score, confirmed by exact scores."""
+    """Full-rank scores: float candidates near the best score, confirmed by exact scores.
+
+    A query whose float scores single out one key (by more than twice the error bound) gets it
+    without exact work, all such queries in one vectorised pass.
+    """
     A, B = F @ sa.Qf.T, F @ sa.Kf.T  # (n, h) queries and keys
     err = _score_error(sa, A, B, F, R)
-    rows = _candidate_rows(A, B, err)
-    qx: dict[int, np.ndarray] = {}
-    kx: dict[int, np.ndarray] = {}
-    out: list[tuple[int, ...]] = []
-    for i in range(len(idx)):
-        row, cols = rows[i]
+    Sc, cand, cert = _candidate_scores(A, B, err)
+    out: list[Any] = [None] * len(idx)
+    ci = np.flatnonzero(cert)
+    if len(ci):
+        S = Sc[ci]
+        single = (S >= S.max(axis=1, keepdims=True) - 2 * err).sum(axis=1) == 1
+        for i, k in zip(ci[single].tolist(), idx[cand[S[single].argmax(axis=1)]].tolist(), strict=True):
+            out[i] = (k,)
+    todo = [i for i, o in enumerate(out) if o is None]
+    full = [i for i in todo if not cert[i]]
+    full_rows = {}
+    everyone = np.arange(len(idx))
+    for c0 in range(0, len(full), 256):
+        chunk = full[c0 : c0 + 256]
+        full_rows.update(zip(chunk, A[chunk] @ B.T, strict=True))
+    score = ExactScores(sa, E)
+    for i in todo:
+        row, cols = (Sc[i], cand) if cert[i] else (full_rows[i], everyone)
         near = cols[row >= row.max() - 2 * err]
         if len(near) == 1 or _all_copies(E, F, R, near):
             # every candidate is an exact copy of one value: they tie exactly, no score needed
-            out.append(tuple(sorted(int(v) for v in idx[near])))
+            out[i] = tuple(sorted(int(v) for v in idx[near]))
             continue
-        if i not in qx:
-            qx[i] = project(sa.Q, E[i])
-        vals = []
-        for jj in near.tolist():
-            if jj not in kx:
-                kx[jj] = project(sa.K, E[jj])
-            vals.append(exact_dot(qx[i], kx[jj]))
-        out.append(tuple(sorted(int(v) for v in idx[np.array(_exact_argmax(near, vals), dtype=int)])))
+        vals = [score(i, jj) for jj in near.tolist()]
+        out[i] = tuple(sorted(int(v) for v in idx[np.array(_exact_argmax(near, vals), dtype=int)]))
     return out
 
 

@@ -19,7 +19,7 @@ import flint
 import numpy as np
 
 from .numbers import ONE, Q, exact_dot, to_float_array, to_q
-from .scores import maximiser_sets, project, score_matrix
+from .scores import maximiser_sets, project, runner_up_gaps
 from .state import BALL_PREC, State
 
 __all__ = ["apply_softmax", "operator_norm_upper", "diameter_upper", "temperature_bound"]
@@ -65,30 +65,28 @@ def _direct(sa: Any, E: np.ndarray, inv_tau: Any) -> np.ndarray:
 def _enclosure(sa: Any, st: State, j: int, inv_tau: Any) -> np.ndarray:
     """Temperature-lemma enclosure: hardmax output ± ‖V‖ p_i diam, p_i ≤ (n-|C|)/|C| e^{-γ/τ}.
 
-    Exact scores come from one flint matrix product; rows sharing a maximiser set share their mean.
+    The exact gaps come from float-proposed runner-ups (:func:`~exactinterp.core.scores.runner_up_gaps`);
+    rows sharing a maximiser set share their mean.
     """
     sl = st.seq_slice(j)
     E = st.E[sl]
     n, d = E.shape
     sets = maximiser_sets(sa, st, j)
-    S = score_matrix(sa, E)
+    local = [tuple(c - sl.start for c in C) for C in sets]
+    gaps = runner_up_gaps(sa, E, st.F[sl], st.R[sl], local)
     spread = np.array([max(E[:, c]) - min(E[:, c]) for c in range(d)], dtype=object)  # |x_k - mean_C| <= spread
     vspread = [flint.arb(v) for v in np.abs(sa.V).dot(spread)]
     means: dict[tuple[int, ...], np.ndarray] = {}
     rows = np.empty((n, d), dtype=object)
     for i in range(n):
-        C = sets[i]
+        C = local[i]
         if C not in means:
-            loc = [c - sl.start for c in C]
-            means[C] = E[loc].sum(axis=0) * (ONE / len(loc))
+            means[C] = E[list(C)].sum(axis=0) * (ONE / len(C))
         mid = sa.mix(E[i], means[C])
         if len(C) == n:
             rows[i] = mid
             continue
-        row = S[i]
-        top = row[C[0] - sl.start]
-        gap = top - max(v for v in row if v < top)
-        p = flint.arb(to_q(n - len(C)) / len(C)) * (-(flint.arb(gap) * inv_tau)).exp()
+        p = flint.arb(to_q(n - len(C)) / len(C)) * (-(flint.arb(gaps[i]) * inv_tau)).exp()
         p = min(p.upper(), flint.arb(1).upper())
         rows[i] = np.array([flint.arb(mid[c]) + flint.arb(0, (vspread[c] * p).upper()) for c in range(d)], dtype=object)
     return rows

@@ -9,14 +9,23 @@ pre-activation, maximiser of a score) is confirmed on the exact values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import flint
 import numpy as np
 
 from .numbers import ZERO, Q, to_float_array
 
-__all__ = ["State", "is_ball", "ball_radius", "certain_sign", "relu_ball", "BALL_PREC", "FILTER_SLACK"]
+__all__ = [
+    "State",
+    "ProjectionIndex",
+    "is_ball",
+    "ball_radius",
+    "certain_sign",
+    "relu_ball",
+    "BALL_PREC",
+    "FILTER_SLACK",
+]
 
 #: Working precision (bits) of ball arithmetic in softmax layers.
 BALL_PREC = 256
@@ -62,18 +71,84 @@ def relu_ball(v: object) -> object:
     return v if v > 0 else ZERO
 
 
+#: A projection index takes in the rows changed since it was built (a merge, linear in n_total)
+#: once there are more than MERGE_MIN of them, or n_total / MERGE_FRACTION if that is larger;
+#: until then every query projects them afresh.
+MERGE_MIN = 1024
+MERGE_FRACTION = 16
+#: The change log is dropped (with every index) beyond LOG_FACTOR * n_total rows (or LOG_MIN).
+LOG_MIN = 1 << 16
+LOG_FACTOR = 8
+
+
+def _bound_of(F: np.ndarray, R: np.ndarray) -> tuple[float, float]:
+    f, r = float(np.abs(F).max(initial=0.0)), float(R.max(initial=0.0))
+    return (f if np.isfinite(f) else np.inf, r if np.isfinite(r) else np.inf)
+
+
+def _max_bound(a: tuple, b: tuple) -> tuple:
+    return (max(a[0], b[0]), max(a[1], b[1]))
+
+
+def _direction_key(u: np.ndarray) -> tuple[bytes, int]:
+    """A key shared by u and -u (their projections are exact negatives of each other), and the sign."""
+    nz = np.flatnonzero(u)
+    sign = -1 if len(nz) and u[nz[0]] < 0 else 1
+    return (u * sign + 0.0).tobytes(), sign  # + 0.0: no negative zeros in the key
+
+
 def _mid_float(v: object) -> float:
     return float(v.mid()) if isinstance(v, flint.arb) else float(v)
 
 
+@dataclass(eq=False)
+class ProjectionIndex:
+    """The float projections ``<u, x>`` of every token, sorted, as they were at one moment of a state.
+
+    ``since`` is the length of the state's change log then: rows logged after it may have moved.
+    An index is never modified (copies of a state share it); a newer one replaces it.
+    """
+
+    order: np.ndarray  # rows sorted by projection
+    values: np.ndarray  # their projections, increasing
+    since: int  # position in the state's change log when the projections were taken
+
+    @classmethod
+    def build(cls, F: np.ndarray, u: np.ndarray, since: int) -> ProjectionIndex:
+        proj = F @ u
+        order = np.argsort(proj, kind="stable")
+        return cls(order, proj[order], since)
+
+    def merged(self, F: np.ndarray, u: np.ndarray, rows: np.ndarray, since: int) -> ProjectionIndex:
+        """The index with ``rows`` re-projected: O(n_total) moves of memory, no sort of everything."""
+        rows = np.unique(rows)
+        moved = np.zeros(len(F), dtype=bool)
+        moved[rows] = True
+        keep = ~moved[self.order]
+        order, values = self.order[keep], self.values[keep]
+        proj = F[rows] @ u
+        s = np.argsort(proj, kind="stable")
+        at = np.searchsorted(values, proj[s], "right")
+        return ProjectionIndex(np.insert(order, at, rows[s]), np.insert(values, at, proj[s]), since)
+
+
 @dataclass
 class State:
-    """The tokens of N sequences stacked in one (n_total, d) array."""
+    """The tokens of N sequences stacked in one (n_total, d) array.
+
+    Rows change only through :meth:`set_rows` and :meth:`broadcast`, which log them: the layers keep
+    :class:`ProjectionIndex` es of the float shadow to find the few tokens a layer touches without a
+    pass over all tokens (:meth:`rows_near`).
+    """
 
     E: np.ndarray  # object (n_total, d): QQ or arb
     F: np.ndarray  # float64 (n_total, d): rounding of E (midpoints for balls)
     R: np.ndarray  # float64 (n_total,): max radius over the token's entries (0 if rational)
     offsets: np.ndarray  # int (N+1,): sequence j is rows offsets[j]:offsets[j+1]
+    _indexes: dict = field(default_factory=dict, repr=False)  # direction key -> ProjectionIndex
+    _log: np.ndarray | None = field(default=None, repr=False)  # rows written, in order: [:_n_log]
+    _n_log: int = field(default=0, repr=False)
+    _bound: tuple = field(default=(), repr=False)  # (>= max |F|, >= max R), or () when not known yet
 
     @classmethod
     def from_sequences(cls, seqs: list[np.ndarray]) -> State:
@@ -103,13 +178,73 @@ class State:
         return [self.E[self.seq_slice(j)] for j in range(self.num_sequences)]
 
     def copy(self) -> State:
-        return State(self.E.copy(), self.F.copy(), self.R.copy(), self.offsets.copy())
+        """A copy (the projection indexes are shared: they are never modified, only replaced)."""
+        out = State(self.E.copy(), self.F.copy(), self.R.copy(), self.offsets.copy())
+        if self._indexes:
+            out._indexes, out._n_log = dict(self._indexes), self._n_log
+            out._log = None if self._log is None else self._log[: self._n_log].copy()
+        out._bound = self._bound
+        return out
 
+    # ------------------------------------------------------------------ change log and projection indexes
+    def _changed(self, idx: np.ndarray) -> None:
+        """Log rows written (for the projection indexes) and keep the magnitude bound."""
+        idx = np.asarray(idx, dtype=np.int64).ravel()
+        if len(idx) == 0:
+            return
+        if self._bound:
+            self._bound = _max_bound(self._bound, _bound_of(self.F[idx], self.R[idx]))
+        if not self._indexes:
+            return  # nobody to tell: an index built later starts from the current values
+        n = self._n_log
+        if n + len(idx) > max(LOG_MIN, LOG_FACTOR * self.n_total):
+            self._indexes.clear()  # a long log: rebuild the indexes when next asked
+            self._log, self._n_log = None, 0
+            return
+        if self._log is None or len(self._log) < n + len(idx):
+            grown = np.empty(max(2 * n, n + len(idx), 256), dtype=np.int64)
+            grown[:n] = self._log[:n] if n else grown[:0]
+            self._log = grown
+        self._log[n : n + len(idx)] = idx
+        self._n_log = n + len(idx)
+
+    def magnitude_bound(self) -> tuple[float, float]:
+        """Upper bounds of max |F| and of max R over all tokens (inf if a float is not finite)."""
+        if not self._bound:
+            self._bound = _bound_of(self.F, self.R)
+        return self._bound
+
+    def rows_near(self, u: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        """Rows whose float projection ``F @ u`` may lie in [lo, hi] (unsorted, possibly repeated).
+
+        ``u`` is a float direction; the window must already include the caller's error bound. The
+        index along u answers for the rows unchanged since it was taken; the rows logged since are
+        projected afresh, and merged into a new index once there are many of them.
+        """
+        key, sign = _direction_key(u)
+        u = u * sign
+        if sign < 0:
+            lo, hi = -hi, -lo
+        ix = self._indexes.get(key)
+        if ix is None:
+            ix = self._indexes[key] = ProjectionIndex.build(self.F, u, self._n_log)
+        pending = self._log[ix.since : self._n_log] if self._n_log > ix.since else None
+        if pending is not None and len(pending) > max(MERGE_MIN, self.n_total // MERGE_FRACTION):
+            ix = self._indexes[key] = ix.merged(self.F, u, pending, self._n_log)
+            pending = None
+        hits = ix.order[np.searchsorted(ix.values, lo, "left") : np.searchsorted(ix.values, hi, "right")]
+        if pending is None:
+            return hits
+        proj = self.F[pending] @ u
+        return np.concatenate([hits, pending[(proj >= lo) & (proj <= hi)]])
+
+    # ------------------------------------------------------------------ writes
     def set_rows(self, idx: np.ndarray, rows: np.ndarray, exact: bool | None = None) -> None:
         """Write rows and refresh their float shadow and radii (``exact=True``: caller knows they are rational)."""
         self.E[idx] = rows
         if len(idx) == 0:
             return
+        self._changed(idx)
         flat = rows.ravel()
         if not exact and any(not isinstance(v, Q) for v in flat):
             self.F[idx] = np.array([_mid_float(v) for v in flat]).reshape(rows.shape)
@@ -119,43 +254,47 @@ class State:
             self.F[idx] = to_float_array(rows)
             self.R[idx] = 0.0
 
-    def copy_groups(self, idx: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """Group rows ``idx`` by exact value: [(representative, members)].
+    def copy_groups(self, idx: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Group rows ``idx`` by exact value: (one representative per value, sorted; the groups of
+        more than one row, each an array starting with its representative).
 
-        Equal float rows propose a group (cheap, vectorised); exact comparison confirms it. Ball
-        rows are never grouped.
+        Equal float rows propose a group (vectorised); exact comparison confirms it. Ball rows are
+        never grouped.
         """
-        idx = np.asarray(idx, dtype=int)
-        if len(idx) <= 2:
-            return [(int(i), np.array([i])) for i in idx]
+        idx = np.asarray(idx, dtype=np.int64)
+        if len(idx) <= 1:
+            return idx, []
         keys = np.ascontiguousarray(self.F[idx])
         void = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
-        _, inv = np.unique(void, return_inverse=True)
+        _, inv, counts = np.unique(void, return_inverse=True, return_counts=True)
         inv = inv.ravel()
-        order = np.argsort(inv, kind="stable")
-        bounds = np.searchsorted(inv[order], np.arange(inv.max() + 2))
-        out: list[tuple[int, np.ndarray]] = []
-        for g in range(len(bounds) - 1):
-            members = idx[order[bounds[g] : bounds[g + 1]]]
-            rep = int(members[0])
-            if self.R[rep] > 0 or len(members) == 1:
-                out.extend((int(m), np.array([m])) for m in members)
+        multi = counts[inv] > 1
+        if not multi.any():
+            return np.sort(idx), []
+        reps, groups = [idx[~multi]], []
+        sub, sub_inv = idx[multi], inv[multi]
+        order = np.argsort(sub_inv, kind="stable")
+        sub, sub_inv = sub[order], sub_inv[order]
+        for members in np.split(sub, np.flatnonzero(np.diff(sub_inv)) + 1):
+            rep = members[0]
+            if self.R[rep] > 0:
+                reps.append(members)
                 continue
             eq = np.all(self.E[members] == self.E[rep], axis=1) & (self.R[members] == 0)
-            same = members[eq]
-            out.append((rep, np.array(same, dtype=int)))
-            if len(same) != len(members):
-                rest = set(int(m) for m in members) - set(int(m) for m in same)
-                out.extend((m, np.array([m])) for m in sorted(rest))
-        return out
+            reps.append(members[:1])
+            reps.append(members[~eq])  # a different exact value with the same float row: on its own
+            if eq.sum() > 1:
+                groups.append(members[eq])
+        return np.sort(np.concatenate(reps)), groups
 
-    def broadcast(self, groups: list[tuple[int, np.ndarray]]) -> None:
-        """Copy each representative's row onto the other members of its group."""
-        for rep, members in groups:
-            if len(members) > 1:
-                self.E[members] = self.E[rep]
-                self.F[members] = self.F[rep]
-                self.R[members] = self.R[rep]
+    def broadcast(self, groups: list[np.ndarray]) -> None:
+        """Copy each group's first row (its representative) onto the other rows of the group."""
+        for members in groups:
+            rep, rest = members[0], members[1:]
+            self.E[rest] = self.E[rep]
+            self.F[rest] = self.F[rep]
+            self.R[rest] = self.R[rep]
+            self._changed(rest)
 
     @property
     def is_exact(self) -> bool:

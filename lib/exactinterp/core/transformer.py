@@ -56,6 +56,9 @@ class Block:
     def forward_float(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
         return self.sa.forward_float(self.ff.forward_float(X, dtype), dtype)
 
+    def forward_float_stacked(self, F: np.ndarray, offsets: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+        return self.sa.forward_float_stacked(self.ff.forward_float(F, dtype, inplace=True), offsets, dtype)
+
     def to_dict(self) -> dict:
         return {"ff": self.ff.to_dict(), "sa": self.sa.to_dict()}
 
@@ -134,9 +137,13 @@ class Transformer:
             yield st
 
     def forward_many(self, inputs: Sequence[Any], exact: bool = True, progress: bool = False, dtype: Any = np.float64):
-        """Forward of several sequences at once (exact: object arrays; else ``dtype`` arrays)."""
+        """Forward of several sequences at once (exact: object arrays; else ``dtype`` arrays, stacked)."""
         if not exact:
-            return [self.forward(X, exact=False, dtype=dtype) for X in inputs]
+            arrays = [self._float_input(X) for X in inputs]
+            offsets = np.cumsum([0] + [len(X) for X in arrays])
+            F = np.concatenate(arrays, axis=0) if arrays else np.empty((0, self.d))
+            out = self.forward_stacked(F, offsets, dtype)
+            return [out[offsets[j] : offsets[j + 1]] for j in range(len(arrays))]
         st = State.from_sequences([self._check_input(X) for X in inputs])
         blocks = self.blocks
         if progress:
@@ -145,6 +152,27 @@ class Transformer:
             st = b.apply(st, inplace=True)  # a private state: no copies
         return st.sequences()
 
+    def forward_stacked(self, F: np.ndarray, offsets: Sequence[int], dtype: Any = np.float64) -> np.ndarray:
+        """Float forward of all sequences in one pass: ``F`` (n_total, d) stacks them, sequence j is rows
+        ``offsets[j]:offsets[j+1]``. Bit for bit the same as :meth:`forward` on each sequence alone.
+        """
+        offsets = np.asarray(offsets, dtype=np.int64)
+        out = np.array(F, dtype=dtype)  # a private copy: layers may return their input
+        if out.ndim != 2 or out.shape[1] != self.d:
+            raise ModelError(f"input tokens have dimension {out.shape[-1]}, the model expects {self.d}")
+        for b in self.blocks:
+            out = b.forward_float_stacked(out, offsets, dtype)
+        return out
+
+    def _float_input(self, X: Any) -> np.ndarray:
+        if isinstance(X, np.ndarray) and X.dtype == object:
+            Xf = to_float_array(X)
+        else:
+            Xf = np.asarray(X, dtype=np.float64)
+        if Xf.ndim != 2 or Xf.shape[1] != self.d:
+            raise ModelError(f"input tokens have dimension {Xf.shape[-1]}, the model expects {self.d}")
+        return Xf
+
     def forward(self, X: Any, exact: bool = True, dtype: Any = np.float64) -> np.ndarray:
         """Forward of one sequence (n, d): exact rationals (balls after softmax), or floats of ``dtype``.
 
@@ -152,15 +180,8 @@ class Transformer:
         """
         if exact:
             return self.forward_many([X])[0]
-        Xf = np.asarray(X, dtype=np.float64) if not (isinstance(X, np.ndarray) and X.dtype == object) else None
-        if Xf is None:
-            Xf = to_float_array(X)
-        if Xf.ndim != 2 or Xf.shape[1] != self.d:
-            raise ModelError(f"input tokens have dimension {Xf.shape[-1]}, the model expects {self.d}")
-        Xf = Xf.astype(dtype)
-        for b in self.blocks:
-            Xf = b.forward_float(Xf, dtype)
-        return Xf
+        Xf = self._float_input(X)
+        return self.forward_stacked(Xf, [0, len(Xf)], dtype)
 
     __call__ = forward
 
