@@ -20,7 +20,17 @@ from .build import Build, Leader, Step
 from .bumps import bump_layers
 from .primitives import affine_ff, power_of_two_below, rational_sphere_point
 
-__all__ = ["box", "plan_leaders", "sphere_points", "leader_selection", "diagonal_start", "sphere_radius"]
+__all__ = [
+    "box",
+    "plan_leaders",
+    "sphere_points",
+    "leader_selection",
+    "diagonal_start",
+    "diagonal_levels",
+    "sphere_radius",
+    "DIAGONAL_SPAN",
+    "SPHERE_CAP",
+]
 
 
 def box(b: Build) -> Step:
@@ -74,13 +84,15 @@ def sphere_radius(d: int) -> Any:
     return to_q(2 * (math.isqrt(d) + 1))
 
 
-def sphere_points(d: int, count: int, R: Any, avoid: set) -> list[tuple]:
+def sphere_points(d: int, count: int, R: Any, avoid: set, cap: int = 1) -> list[tuple]:
     """Distinct rational points of the sphere |x| = R in the open negative orthant.
 
     Inverse stereographic projection of r = -c w (w = (1, 2, ..., d-1), 0 < c < 1/|w|), with
-    c = k / (D W), W = ceil(|w|), spread over the arc. Every coordinate is strictly monotone in c
-    on (0, 1/|w|), so the points have pairwise distinct coordinates on every axis. Points in
-    ``avoid`` are skipped (D grows until enough remain).
+    c = k / (cap D W), W = ceil(|w|): spread over the arc (``cap = 1``) or over the cap
+    |r| < 1/cap around the pole -R e_d (``cap = 8``: the construction's choice, see
+    :func:`leader_selection`). Every coordinate is strictly monotone in c on (0, 1/|w|), so the
+    points have pairwise distinct coordinates on every axis. Points in ``avoid`` are skipped (D
+    grows until enough remain).
     """
     w = [to_q(i + 1) for i in range(d - 1)]
     w2 = int(sum((x * x for x in w), to_q(0)))
@@ -88,33 +100,54 @@ def sphere_points(d: int, count: int, R: Any, avoid: set) -> list[tuple]:
     W += W * W < w2
     D = count + 1
     while True:
-        pts = [rational_sphere_point([-(to_q(k) / (D * W)) * x for x in w], R) for k in range(1, D)]
+        pts = [rational_sphere_point([-(to_q(k) / (cap * D * W)) * x for x in w], R) for k in range(1, D)]
         pts = [p for p in pts if p not in avoid]
         if len(pts) >= count:
             return pts[:count]
         D += 1
 
 
+#: The first leaders' levels t_c fill at most [t_0, t_0 + DIAGONAL_SPAN): spacing 1 for a few classes,
+#: a power of two below for many (keeps every destination, hence every move, of bounded size).
+DIAGONAL_SPAN = 8
+#: Extra leaders lie in the cap |r| < 1/SPHERE_CAP of the stereographic chart around -R e_d.
+SPHERE_CAP = 8
+
+
+def diagonal_levels(d: int, count: int, avoid: set) -> list[Any]:
+    """``count`` levels t ≥ ⌊√d⌋ + 2 (step 1, or 2^-k when count > DIAGONAL_SPAN) with t·1 not in ``avoid``."""
+    h = ONE
+    while count * h > DIAGONAL_SPAN:
+        h = h / 2
+    out: list[Any] = []
+    t = to_q(diagonal_start(d))
+    while len(out) < count:
+        if tuple([t] * d) not in avoid:
+            out.append(t)
+        t = t + h
+    return out
+
+
 def leader_selection(b: Build) -> Step:
-    """Bump FFs moving each first leader to t_c·1 (t_c ≥ ⌊√d⌋ + 2) and each extra leader onto S_R ∩ R^d_<0."""
+    """Bump FFs moving each first leader to t_c·1 (t_c ≥ ⌊√d⌋ + 2) and each extra leader onto S_R ∩ R^d_<0.
+
+    The levels t_c lie in [t_0, t_0 + 8) and the sphere points in a cap around -R e_d (ours): every
+    destination then lies beyond every box value along a direction v with positive entries but a
+    negative last one, so the moves can be planned as a float64-safe sweep (:mod:`.bumps`).
+    """
     d = b.d
     leaders = plan_leaders(b)
     b.leaders = leaders
     targets = {ld.target for ld in leaders}
     firsts = [ld for ld in leaders if ld.first]
-    t_vals: list[Any] = []
-    t = diagonal_start(d)
-    while len(t_vals) < len(firsts):
-        if tuple([to_q(t)] * d) not in targets:
-            t_vals.append(to_q(t))
-        t += 1
+    t_vals = diagonal_levels(d, len(firsts), targets)
     R = sphere_radius(d)
     extras = [ld for ld in leaders if not ld.first]
     for ld, tv in zip(firsts, t_vals, strict=True):
         ld.position = tuple([tv] * d)
-    for ld, p in zip(extras, sphere_points(d, len(extras), R, targets), strict=True):
+    for ld, p in zip(extras, sphere_points(d, len(extras), R, targets, cap=SPHERE_CAP), strict=True):
         ld.position = p
     b.info["leaders"] = {"count": len(leaders), "t": t_vals, "R": R}
     moves = [(tuple(b.state.E[ld.row]), ld.position) for ld in leaders]
     relevant = np.concatenate([b.values()[0], np.array([p for _, p in moves], dtype=object)])
-    return b.add("leaders", bump_layers(b, moves, relevant))
+    return b.add("leaders", bump_layers(b, moves, relevant, phase="leaders"))
