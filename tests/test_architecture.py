@@ -22,9 +22,14 @@ def _internal_imports_in_functions(tree: ast.Module) -> list[int]:
     return lines
 
 
+#: The deferred imports allowed, with their reason: module -> number of them.
+DEFERRED = {"cli.py": 1}  # `verify --jax` loads exactinterp.training (JAX: ~2 s) only when asked for
+
+
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(LIB)))
 def test_no_internal_import_inside_a_function(path):
-    assert _internal_imports_in_functions(ast.parse(path.read_text())) == [], path
+    found = _internal_imports_in_functions(ast.parse(path.read_text()))
+    assert len(found) == DEFERRED.get(str(path.relative_to(LIB)), 0), (path, found)
 
 
 def test_the_check_can_fail():

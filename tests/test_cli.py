@@ -38,6 +38,22 @@ def test_construct_verify_run(tmp_path, capsys):
     assert code == 0 and json.loads(out) == {"outputs": [[[1, 1]] * 3]}
 
 
+@pytest.mark.parametrize("attention", ["hardmax", "softmax"])
+def test_verify_jax_reports_an_independent_float64_forward(tmp_path, capsys, attention):
+    d, m = write(tmp_path, "d.json", GOOD), str(tmp_path / "m.json")
+    assert run_main(["construct", d, "--attention", attention, "-o", m], capsys)[0] == 0
+    code, out, _ = run_main(["verify", d, m, "--jax"], capsys)
+    line = [s for s in out.splitlines() if s.startswith("JAX float64 forward")]
+    assert code == 0 and len(line) == 1, out
+    code, out, _ = run_main(["verify", d, m, "--jax", "--json"], capsys)
+    dev = json.loads(out)["jax_float_deviation"]
+    assert code == 0 and 0 <= dev <= 1e-12, dev
+    # an empty model is far from the targets, and the JAX forward says so
+    empty = write(tmp_path, "e.json", {"format": "exactinterp.transformer", "version": 1, "d": 2, "blocks": []})
+    code, out, _ = run_main(["verify", d, empty, "--jax", "--json"], capsys)
+    assert code == 1 and json.loads(out)["jax_float_deviation"] >= 1
+
+
 def test_verify_fails_with_exit_1(tmp_path, capsys):
     d = write(tmp_path, "d.json", GOOD)
     m = write(tmp_path, "m.json", {"format": "exactinterp.transformer", "version": 1, "d": 2, "blocks": []})

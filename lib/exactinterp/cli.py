@@ -20,7 +20,7 @@ from .core.numbers import Q, q_matrix, q_to_str
 from .core.transformer import Transformer
 from .errors import ConstructionError, InputError, ModelError, NumberError
 from .verify import verify
-from .verify.floats import FLOAT_TOL
+from .verify.floats import FLOAT_TOL, data_scale
 
 FORMATS = """\
 file formats (numbers: JSON integers, decimal literals read exactly as written, or "p/q" strings):
@@ -89,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         "--certify-floats",
         action="store_true",
         help="also compute a certified bound of the float64 deviation (ball arithmetic with float64 rounding)",
+    )
+    v.add_argument(
+        "--jax",
+        action="store_true",
+        help="also run the model through the JAX float64 forward of exactinterp.training (an independent "
+        "implementation) and report its deviation from the targets",
     )
     r = sub.add_parser("run", help="apply a model and print the outputs as JSON", **documented)
     r.add_argument("model", help="model JSON file")
@@ -160,21 +166,34 @@ def _cmd_verify(a: argparse.Namespace) -> int:
     if not a.float_tol > 0:
         return _fail(f"--float-tol must be positive, not {a.float_tol!r}")
     rep = verify(T, ds, progress=_progress(), margins=a.margins, float_tol=a.float_tol, certify_floats=a.certify_floats)
+    jax_dev = _jax_deviation(T, ds) if a.jax else None
     if a.json:
         d = rep.to_dict()
         if rep.margins is not None:
             d["margins"] = [None if m is None else q_to_str(m) for m in rep.margins]
+        if jax_dev is not None:
+            d["jax_float_deviation"] = jax_dev
         print(json.dumps(d, indent=1))
     else:
         print(rep.summary())
         if rep.margins is not None:
             print(_margins_text(rep.margins))
+        if jax_dev is not None:
+            rel = jax_dev / data_scale(ds)
+            print(f"JAX float64 forward: max |output - target| = {jax_dev:.3g} ({rel:.3g} of the data's scale)")
         for line in rep.mismatch_lines():
             print(line, file=sys.stderr)
     warning = rep.float_warning()
     if warning:
         print(f"exactinterp: {warning}", file=sys.stderr)
     return 0 if rep.ok else 1
+
+
+def _jax_deviation(T: Transformer, ds: Dataset) -> float:
+    """Largest |JAX float64 forward - target| (imported here: JAX takes ~2 s to load, verify alone needs none)."""
+    from . import training  # the one deferred import: tests/test_architecture.py
+
+    return training.jax_target_deviation(T, ds.inputs, [ds.targets(j) for j in range(ds.N)])
 
 
 def _margins_text(margins: list[Any]) -> str:
