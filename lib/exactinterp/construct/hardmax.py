@@ -18,7 +18,7 @@ from .separation import rank_one_separation, separation
 
 __all__ = ["build_hardmax", "construct_hardmax", "SEPARATIONS"]
 
-#: The two separation steps: ours (one all-tie block) and the paper's rank-one blocks (Figure 6).
+#: The two separation steps: ours (one all-tie block) and rank-one blocks reconstructed from the paper's Figure 6.
 SEPARATIONS = {"all-tie": separation, "rank-one": rank_one_separation}
 
 

@@ -143,11 +143,13 @@ def trapezoid_bumps(ff: FeedForward) -> list[tuple[tuple, Any, Any]]:
 def kink_profile_neurons(
     u: Sequence[Any], s: Any, c: Any, dd: Any, a: Any, depth: Any, out: Sequence[Any]
 ) -> list[Neuron]:
-    """Four units adding ``out * g(<u, x>)``, g the piecewise-linear profile of the paper's Figure 8 (right).
+    """Four units adding ``out * g(<u, x>)``, g the piecewise-linear profile we read in the paper's Figure 8
+    (right): the increment of a one-sided snap (the interpolation chapter's snap lemma).
 
     ``g(t) = a relu(s - dd - t) - b relu(t - s + dd) + (b + e) relu(t - s) - e relu(t - s - c)`` with
     ``b = depth / dd`` and ``e = b dd / c``: g falls (slope -a) to 0 at s - dd, to ``-depth`` at s,
-    rises back to 0 at s + c and vanishes beyond. With a = 0 it is a one-point bump (3 units).
+    rises back to 0 at s + c and vanishes beyond. With ``depth = dd`` (slope -1 on [s - dd, s]) the map
+    ``t + g(t)`` collapses [s - dd, s] onto s - dd; with a = 0 the left unit is absent (3 units).
     """
     u = tuple(to_q(v) for v in u)
     s, c, dd, a, depth = (to_q(v) for v in (s, c, dd, a, depth))
