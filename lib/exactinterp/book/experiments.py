@@ -112,20 +112,22 @@ def rank_one_refuses(ds: Dataset) -> bool:
 def bump_gap_ratios(ffs: Sequence[FeedForward], relevant: np.ndarray) -> list[Any]:
     """interpolation chapter: g / omega, exactly, for every trapezoid bump of ``ffs``.
 
-    g is the smallest distance between the bump's centre <u, z> and the projection <u, x> of any
-    other value x of ``relevant`` (the values that exist during the phase), omega the bump's
-    half-width. The exact part of the leader and interpolation lemmas needs g >= omega; the
-    robustness clause needs g >= 3 omega / 2.
+    A bump (u, c, omega) moves the one value z of ``relevant`` (the values that exist during the
+    phase) whose projection lies within omega/2 of its centre c (an error if there is not exactly
+    one); g is the smallest |<u, x - z>| over the other values x, omega the bump's half-width. The
+    leader and interpolation lemmas need g >= omega (g >= 3 omega / 2 for the robustness clause);
+    the engine places every bump with g >= 2 omega.
     """
     values = list({tuple(x) for x in relevant})
     ratios = []
     for ff in ffs:
-        for u, uz, omega in trapezoid_bumps(ff):
-            gaps = [abs(exact_dot(u, x) - uz) for x in values]
-            centre = [g for g in gaps if g == 0]
-            if len(centre) != 1:
-                raise ValueError("a bump's centre is not the projection of exactly one relevant value")
-            ratios.append(min((g for g in gaps if g != 0), default=None) / omega)
+        for u, c, omega in trapezoid_bumps(ff):
+            proj = [exact_dot(u, x) for x in values]
+            moved = [k for k, p in enumerate(proj) if 2 * abs(p - c) < omega]
+            if len(moved) != 1:
+                raise ValueError(f"a bump's plateau holds {len(moved)} relevant values, not one")
+            gaps = [abs(p - proj[moved[0]]) for k, p in enumerate(proj) if k != moved[0]]
+            ratios.append(min(gaps, default=None) / omega if gaps else None)
     return [r for r in ratios if r is not None]
 
 
