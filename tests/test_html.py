@@ -31,15 +31,6 @@ pytestmark = pytest.mark.skipif(
     (not CHROMIUM or not PAGES) and not REQUIRED, reason="needs chromium and a built book (make book)"
 )
 DESKTOP, PHONE = 1280, 390
-#: Pages of chapters being rewritten on another branch when these rules came in; each is expected to
-#: break them (strict xfail: once it complies the test fails until its name is removed here).
-READER_PENDING = {"learning", "learning_construction"}
-CHECKED_PAGES = [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="reader rules pending"))
-    if p.stem in READER_PENDING
-    else p
-    for p in PAGES
-]
 MIN_FIGURE_PIXELS = 600  # natural width of the narrowest figure image (a 3-inch figure at 200 px/in)
 
 # Measures the page in the browser. A "frame" is an element that scrolls its content sideways
@@ -121,7 +112,7 @@ def _listing(rows: list[dict]) -> str:
     return "\n  ".join(f"{r['what']} (+{r['excess']} px)" for r in rows[:12])
 
 
-@pytest.mark.parametrize("page", CHECKED_PAGES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
 def test_desktop_page_renders_and_nothing_is_clipped(page, measured):
     static = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     n_math = len(static.find_all(is_math))

@@ -13,18 +13,6 @@ NOTEBOOKS = [p for p in sorted((ROOT / "book").rglob("*.ipynb")) if ".ipynb_chec
 #: Characters of printed output that fit the content column at 1280 px (the chapters' code obeys
 #: the same limit through ruff, book/ruff.toml; exactinterp.book.text.say wraps summaries to it).
 COLUMNS = 79
-#: Chapters being rewritten on another branch when the reader rules came in; each is expected to
-#: break them (strict xfail: once it complies the test fails until its name is removed here).
-READER_PENDING = {"learning", "learning_construction"}
-
-
-def _reader_params(paths):
-    return [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="reader rules pending"))
-        if p.stem in READER_PENDING
-        else p
-        for p in paths
-    ]
 
 
 def _toc_files() -> set[str]:
@@ -94,7 +82,7 @@ def test_check_cells_end_in_assert(nb_path):
             )
 
 
-@pytest.mark.parametrize("nb_path", _reader_params(NOTEBOOKS), ids=lambda p: p.name)
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
 def test_printed_output_fits_the_column(nb_path):
     """No printed line is wider than the content column (the HTML check measures the same in the
     browser; a traceback wraps by the book's style and is not counted)."""
@@ -112,7 +100,7 @@ def test_printed_output_fits_the_column(nb_path):
             assert not wide, f"{nb_path.name}, cell {c.get('execution_count')}: {wide[0][:100]!r}"
 
 
-@pytest.mark.parametrize("nb_path", _reader_params(NOTEBOOKS), ids=lambda p: p.name)
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
 def test_imports_are_folded(nb_path):
     """The cell that opens a chapter with its imports is folded (hide-input): out of the reader's way,
     still executed and checked."""
