@@ -31,6 +31,7 @@ from ..core.numbers import QQ, exact_dot, to_float_array
 from ..verify import verify
 from ..verify.floats import certified_float_bound, data_scale
 from ..verify.margins import hardmax_margins
+from .text import html_table
 
 __all__ = [
     "RealData",
@@ -176,21 +177,10 @@ def real_row(name: str, ds: Dataset, regime: str) -> dict:
 
 def table_html(rows: list[dict]) -> str:
     """The chapter's table as HTML (one row per model)."""
-    head = [
-        "dataset",
-        "regime",
-        "N",
-        "Σn",
-        "d",
-        "blocks",
-        "nonzero parameters",
-        "bits (num/den)",
-        "construct s",
-        "verify s",
-        "float64 deviation",
-        "certified bound",
-        "hardmax margin",
-    ]
+    head = (
+        "dataset|regime|N|Σn|d|blocks|nonzero parameters|bits (num/den)|construct s|verify s|"
+        "float64 deviation|certified bound|hardmax margin"
+    ).split("|")
     body = []
     for r in rows:
         cells = [
@@ -208,9 +198,8 @@ def table_html(rows: list[dict]) -> str:
             f"{r['bound_rel']:.1e}",
             "-" if r["margin"] is None else f"{float(r['margin']):.2g}",
         ]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    th = "".join(f"<th>{h}</th>" for h in head)
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        body.append(cells)
+    return html_table(head, body)
 
 
 def firing_side_errors(eps_exponents: tuple[int, ...] = (4, 12, 20, 28, 36)) -> list[dict]:

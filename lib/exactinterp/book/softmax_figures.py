@@ -17,6 +17,7 @@ from ..construct.primitives import affine_ff, clustering_sa, rank_one_sa
 from ..core.numbers import ONE, to_q
 from ..core.transformer import Block
 from .plotting import COLORS, MARKERS, PAGE_WIDTH, as_float, draw_points, panel, style
+from .text import html_table
 
 __all__ = [
     "figure9_data",
@@ -297,6 +298,5 @@ def suite_table(rows: list[dict]) -> str:
             f"{max(r['radius'] / float(r['b_min']) for r in rs):.1e}",
             f"{max(r['float_dev'] for r in rs):.1e}",
         ]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    th = "".join(f"<th>{h}</th>" for h in head)
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        body.append(cells)
+    return html_table(head, body)
