@@ -19,6 +19,7 @@ from exactinterp.construct.bumps import sweep_plan
 from exactinterp.construct.hardmax import build_hardmax
 from exactinterp.construct.primitives import dyadic_centre, trapezoid_bumps
 from exactinterp.core.numbers import QQ, exact_dot, to_float_array, to_q
+from exactinterp.verify import floats
 from exactinterp.verify.floats import FLOAT_TOL, certified_float_bound, data_scale, float_deviation
 
 REGIMES = {"narrow": ("hardmax", 4), "wide": ("hardmax", None), "softmax": ("softmax", 4)}
@@ -149,3 +150,17 @@ def test_property_dataset_from_integer_and_float_arrays(N, n, d, seed):
     halves = Dataset.from_arrays(X / 2, Y / 2, floats="decimal")  # k/2 is exact in both readings
     assert halves == Dataset.from_arrays(X / 2, Y / 2, floats="exact")
     assert Dataset.from_json(halves.to_json()) == halves
+
+
+def test_certified_bound_is_the_same_in_chunks(monkeypatch):
+    """The FF enclosure takes tokens in chunks of rows (a 36,000-neuron snap on all digits would need
+    several 2 GiB arrays at once): any chunk size gives a sound bound, the same up to the rounding of
+    the midpoints (BLAS may sum a product of another shape in another order)."""
+    ds = load("wine", 40)
+    models = [construct(ds, attention=a, max_width=w) for a in ("hardmax", "softmax") for w in (4, None)]
+    whole = [certified_float_bound(T, ds) for T in models]
+    monkeypatch.setattr(floats, "_CHUNK_ENTRIES", 7)  # a handful of rows per chunk, some of one row
+    chunked = [certified_float_bound(T, ds) for T in models]
+    for T, a, b in zip(models, whole, chunked, strict=True):
+        assert np.isfinite(a) and abs(a - b) <= 1e-12 * data_scale(ds)
+        assert b >= float_deviation(T, ds, relative=False)

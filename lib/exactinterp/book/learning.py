@@ -29,6 +29,7 @@ from matplotlib import cbook
 
 from .. import training as tr
 from ..construct import construct
+from ..construct.hardmax import build_hardmax
 from ..core.dataset import Dataset
 from ..core.transformer import Transformer
 from ..errors import DatasetError
@@ -229,6 +230,13 @@ def norm_parts(model: Transformer) -> dict[str, Fraction]:
         "snap": total(parts[k + 1 : k + 2]),
         "interpolation": total(parts[k + 2 :]),
     }
+
+
+def sweep_norm_cost(ds: Dataset) -> Fraction:
+    """||theta*||^2 of the hardmax construction (narrow phases planned as float64-safe sweeps) over that of
+    the same construction with one direction per bump (``sweep=False``): what float64 fidelity costs in norm."""
+    with_sweep = tr.transformer_norm_sq(construct(ds, attention="hardmax"))
+    return with_sweep / tr.transformer_norm_sq(build_hardmax(ds, sweep=False).transformer)
 
 
 # ----------------------------------------------------------------------------- training

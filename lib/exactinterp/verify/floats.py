@@ -201,17 +201,43 @@ def _slope_table(W: np.ndarray, kinks: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return kinks[order], table * (1 + 2 * _U)
 
 
+#: Rows enclosed at a time by :func:`_ff_enclosure`: a wide layer (a snap of 36,000 neurons) would
+#: otherwise hold several (tokens x width) float arrays at once (8,000 digit tokens: 2 GiB each).
+_CHUNK_ENTRIES = 2**22
+
+
 def _ff_enclosure(ff: Any, M: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """FF(x) = eta x + W relu(U x + b), as FeedForward.forward_float computes it.
 
     Neurons with equal rows u of U form a group: the float forward computes one dot product q = fl(u x)
     for all of them (assumption (ii)), and the group adds phi(q) = sum W_k relu(q + b_k), piecewise
     linear in q. So an uncertainty of q moves the output by at most the group's largest |slope| on
-    the segments it spans, times it: zero on a bump's quiet side, plateau and firing side.
+    the segments it spans, times it: zero on a bump's quiet side, plateau and firing side. Tokens are
+    independent: they are enclosed in chunks of rows (memory bounded by ``_CHUNK_ENTRIES``).
     """
     Em, Er = _scale(ff.etaf, M, R)
     if ff.width == 0:
         return Em, Er
+    rows, inv = np.unique(ff.Uf, axis=0, return_inverse=True)
+    inv = np.ravel(inv)
+    groups = []
+    for g, u in enumerate(rows):
+        ks = np.nonzero(inv == g)[0]
+        au = np.abs(u)
+        groups.append((ks, au, *(_slope_table(ff.Wf[:, ks], -ff.bf[ks]) if au.any() else (None, None))))
+    step = max(1, _CHUNK_ENTRIES // ff.width)
+    parts = [
+        _ff_rows(ff, groups, M[a : a + step], R[a : a + step], Em[a : a + step], Er[a : a + step])
+        for a in range(0, len(M), step)
+    ]
+    if not parts:
+        return Em, Er
+    return np.concatenate([p[0] for p in parts], axis=0), np.concatenate([p[1] for p in parts], axis=0)
+
+
+def _ff_rows(ff: Any, groups: list, M: np.ndarray, R: np.ndarray, Em: np.ndarray, Er: np.ndarray):
+    """:func:`_ff_enclosure` on a chunk of rows (``groups``: per group of equal U rows, its neurons, |u|
+    and slope table; ``Em``, ``Er``: the enclosure of eta x)."""
     Uf, bf, Wf = ff.Uf, ff.bf, ff.Wf
     P = M @ Uf.T
     Hm = P + bf
@@ -219,19 +245,13 @@ def _ff_enclosure(ff: Any, M: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np
     Om = Em + Zm @ Wf.T  # the float forward on the midpoints
     gd = _gamma(ff.d)
     absM = np.abs(M)
-    rows, inv = np.unique(Uf, axis=0, return_inverse=True)
-    inv = np.ravel(inv)
     hr = np.zeros_like(Hm)  # bounds of |h_k(F) - Hm_k|
     prop = np.zeros_like(M)  # sum over groups of max|slope| * |q(F) - qm|
-    for g, u in enumerate(rows):
-        ks = np.nonzero(inv == g)[0]
-        au = np.abs(u)
-        if not au.any():  # a constant neuron: q = 0 exactly
-            hr[:, ks] = 0.0
+    for ks, au, kinks, table in groups:
+        if kinks is None:  # a constant neuron: q = 0 exactly
             continue
         qr = _up(R @ au + gd * (2 * absM + R) @ au, ff.d + 6)
         hr[:, ks] = _up(qr[:, None] * (1 + 2 * _U) + 2 * _U * np.abs(Hm[:, ks]), 4)
-        kinks, table = _slope_table(Wf[:, ks], -bf[ks])
         qm = P[:, ks[0]]
         lo = np.searchsorted(kinks, qm - 2 * qr, "left")
         hi = np.searchsorted(kinks, qm + 2 * qr, "left")
