@@ -43,9 +43,10 @@ lint: setup
 nbcheck: setup
 	$(BIN)/nbstripout --keep-output --keep-count --verify $(NOTEBOOKS)
 
-# Unit, property, CLI and guard tests, plus nbval on every chapter (exit 5 = no tests = failure).
+# Unit, property, CLI and guard tests, plus nbval on every chapter (exit 5 = no tests = failure), on two
+# workers; --dist loadscope keeps the cells of one notebook in order on one worker (nbval README).
 pytest: setup
-	$(BIN)/pytest -q --ignore=tests/test_html.py
+	$(BIN)/pytest -q -n 2 --dist loadscope --ignore=tests/test_html.py
 
 # The test build renders the outputs nbval has just checked against the code (each chapter runs once
 # per `make test`); `make book` executes every chapter, so a reader's build reproduces every figure.
