@@ -253,38 +253,43 @@ def _free_bumps(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarray
     P = to_float_array(relevant) @ C.T  # (R, k) projections of the relevant values
     rank = np.argsort(P, axis=0, kind="stable")
     S = np.take_along_axis(P, rank, axis=0)  # each column sorted
-    cs = np.vstack([np.zeros(len(cands)), np.cumsum(S, axis=0)])  # prefix sums of the sorted columns
     norms = np.linalg.norm(C, axis=1)
+    stats = _candidate_stats(S, [to_float_array(np.array(z, dtype=object)) @ C.T for z, _ in moves])
+    jobs = zip(moves, *stats, strict=True)
     if b.progress:
-        moves = tqdm(moves, desc=f"construct ({b.steps[-1].name} done)", unit="move", leave=False)
-    return [_one_bump(cands, C, norms, P, (S, rank, cs), z, dest, relevant) for z, dest in moves]
+        jobs = tqdm(jobs, total=len(moves), desc=f"construct ({b.steps[-1].name} done)", unit="move", leave=False)
+    return [_one_bump(cands, norms, P, (S, rank), z, dest, relevant, st) for (z, dest), *st in jobs]
 
 
-def _one_bump(cands, C, norms, P, sorted_P: tuple, z: tuple, dest: tuple, relevant: np.ndarray) -> list:
+def _candidate_stats(S: np.ndarray, ts: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """For every move (row) and candidate direction (column): the moved value's projection t, the float gap
+    around it among the sorted projections ``S``, the error weight of the values on the side where all four
+    neurons fire, and whether to flip u (fire towards the other side)."""
+    n, k = S.shape
+    T = np.array(ts).reshape(len(ts), k)
+    cs = np.vstack([np.zeros(k), np.cumsum(S, axis=0)])  # prefix sums of the sorted columns
+    lo = np.stack([np.searchsorted(S[:, c], T[:, c], "left") for c in range(k)], axis=1).reshape(T.shape)
+    hi = np.stack([np.searchsorted(S[:, c], T[:, c], "right") for c in range(k)], axis=1).reshape(T.shape)
+    cols = np.arange(k)[None, :]
+    with np.errstate(invalid="ignore"):
+        left = np.where(lo > 0, T - S[np.maximum(lo - 1, 0), cols], np.inf)
+        right = np.where(hi < n, S[np.minimum(hi, n - 1), cols] - T, np.inf)
+    # -u gives the same bump with the neurons firing on the other side; on the firing side the four
+    # ReLUs cancel exactly in rationals but not in floats (an error growing with the distance from z):
+    # fire towards the side whose values are fewer and closer
+    below = T * lo - cs[lo, cols]
+    above = cs[n][None, :] - cs[hi, cols] - T * (n - hi)
+    return T, np.minimum(left, right), np.minimum(below, above), below < above
+
+
+def _one_bump(cands, norms, P, sorted_P: tuple, z: tuple, dest: tuple, relevant: np.ndarray, stats: list) -> list:
     """The neurons of one bump moving z to ``dest``: the best isolating direction, then its slab.
 
-    ``sorted_P``: each column of P sorted, the argsort giving it, and the prefix sums of the columns.
+    ``sorted_P``: each column of P sorted, and the argsort giving it; ``stats``: this move's row of
+    :func:`_candidate_stats`.
     """
-    S, rank, cs = sorted_P
-    t = to_float_array(np.array(z, dtype=object)) @ C.T
-    gaps = np.empty(len(cands))
-    active = np.empty(len(cands))  # error weight of the values on the side where all 4 neurons fire
-    flip = np.zeros(len(cands), dtype=bool)
-    n = S.shape[0]
-    for c in range(len(cands)):
-        col = S[:, c]
-        lo = np.searchsorted(col, t[c], "left")
-        hi = np.searchsorted(col, t[c], "right")
-        left = t[c] - col[lo - 1] if lo > 0 else np.inf
-        right = col[hi] - t[c] if hi < n else np.inf
-        gaps[c] = min(left, right)
-        # -u gives the same bump with the neurons firing on the other side; on the firing side
-        # the four ReLUs cancel exactly in rationals but not in floats (an error growing with the
-        # distance from z): fire towards the side whose values are fewer and closer
-        below = float(t[c] * lo - cs[lo, c])
-        above = float(cs[n, c] - cs[hi, c] - t[c] * (n - hi))
-        flip[c] = below < above
-        active[c] = min(below, above)
+    S, rank = sorted_P
+    t, gaps, active, flip = stats
     score = gaps / norms
     good = score >= 0.5 * np.max(score[np.isfinite(score)], initial=0.0)
     order = sorted(range(len(cands)), key=lambda c: (not good[c], active[c] / gaps[c] if good[c] else -score[c]))
