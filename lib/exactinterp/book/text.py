@@ -31,9 +31,10 @@ def say(*parts: object, sep: str = "", indent: str = "") -> None:
     )
 
 
-def html_table(head: list[str], rows: list[list[str]]) -> str:
-    """An HTML table in the book theme's style (header row, then one row per list of cell texts), for
-    ``display(HTML(...))``."""
+def html_table(head: list[str], rows: list[list[str]], styled: bool = True) -> str:
+    """An HTML table (header row, then one row per list of cell texts), for ``display(HTML(...))``;
+    ``styled``: in the book theme's table style (padded cells: for tables of few columns)."""
     th = "".join(f"<th>{h}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for cells in rows)
-    return f'<table class="table"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+    cls = ' class="table"' if styled else ""
+    return f"<table{cls}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
