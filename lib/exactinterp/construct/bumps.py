@@ -190,6 +190,8 @@ def _sweep_bumps(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarra
     u = tuple(-x for x in sw.v)
     uf = to_float_array(np.array(u, dtype=object))
     P = to_float_array(relevant) @ uf
+    rank = np.argsort(P, kind="stable")
+    sorted_P = (P[rank], rank)  # one direction for the whole sweep: sorted once
     out = []
     it = zip(sw.order, sw.gaps, strict=True)
     if b.progress:
@@ -199,7 +201,7 @@ def _sweep_bumps(b: Build, moves: list[tuple[tuple, tuple]], relevant: np.ndarra
         tz = float(to_float_array(np.array(z, dtype=object)) @ uf)
         eps = power_of_two_below(gap / 3)
         for _ in range(8):  # float64 misjudged a gap by a little: halve until the exact check passes
-            if _isolated(u, z, eps, relevant, P, tz):
+            if _isolated(u, z, eps, relevant, P, tz, sorted_P):
                 break
             eps = eps / 2
         else:  # an exact tie the float gaps missed: the sweep cannot isolate this value
@@ -340,7 +342,7 @@ def _isolated(
     relevant: np.ndarray,
     proj_f: np.ndarray,
     tz: float,
-    sorted_proj: tuple | None = None,
+    sorted_proj: tuple,
 ) -> bool:
     """Exact check: every relevant value x != z has |<u, x - z>| >= 2 eps (float filter, exact confirm).
 
@@ -352,12 +354,9 @@ def _isolated(
     need = 2 * eps
     slack = 4 * float(eps) + 1e-9 * (1.0 + abs(tz))
     zk = tuple(z)
-    if sorted_proj is None:
-        near = np.arange(len(proj_f))
-    else:
-        vals, order = sorted_proj
-        wide = slack * (1 + 2**-20) + 1e-300  # a window holding every row the filter below keeps
-        near = np.sort(order[np.searchsorted(vals, tz - wide, "left") : np.searchsorted(vals, tz + wide, "right")])
+    vals, order = sorted_proj
+    wide = slack * (1 + 2**-20) + 1e-300  # a window holding every row the filter below keeps
+    near = np.sort(order[np.searchsorted(vals, tz - wide, "left") : np.searchsorted(vals, tz + wide, "right")])
     for i in near[np.abs(proj_f[near] - tz) < slack]:
         x = tuple(relevant[i])
         if x != zk and abs(exact_dot(u, x) - uz) < need:
